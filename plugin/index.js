@@ -1,0 +1,58 @@
+// harborforge-monitor: the OpenClaw plugin entry.
+//
+// register() runs in every process that loads plugins (the live gateway, but also CLI commands
+// and discovery passes, several times per gateway process), so it only wires hooks, and only in
+// the live gateway. The sidecar starts from gateway_start, which fires once the gateway listens,
+// and ends on gateway_stop or when OpenClaw disposes of the plugin.
+
+import { agentsFromConfig, PLUGIN_ID, resolvePluginSettings, sidecarEnv } from './lib/config.js';
+import { createSidecarSupervisor } from './lib/sidecar.js';
+
+const CONFIG_PATH = `plugins.entries.${PLUGIN_ID}.config`;
+
+/** Registers the plugin's hooks on an OpenClaw plugin API object. Exported for tests. */
+export function register(api, { supervisorFactory = createSidecarSupervisor } = {}) {
+  // Older hosts have no registrationMode and only register in the gateway; newer ones also
+  // register for discovery/setup/CLI metadata, where starting anything would leak processes.
+  if (api.registrationMode !== undefined && api.registrationMode !== 'full') return;
+  const logger = api.logger ?? console;
+  if (typeof api.on !== 'function') {
+    logger.warn(`${PLUGIN_ID}: this OpenClaw version offers no plugin hooks (api.on); telemetry is off`);
+    return;
+  }
+
+  const supervisor = supervisorFactory({ logger });
+
+  api.on('gateway_start', async (_event, ctx) => {
+    try {
+      const { settings, problems } = resolvePluginSettings(api.pluginConfig);
+      if (problems) {
+        logger.warn(
+          `${PLUGIN_ID} is enabled but not configured (${problems.join('; ')}): telemetry is off. ` +
+            `Set backendUrl and apiKey under ${CONFIG_PATH} in ~/.openclaw/openclaw.json and restart the gateway.`,
+        );
+        return;
+      }
+      const openclawVersion = typeof api.runtime?.version === 'string' ? api.runtime.version : null;
+      const agents = agentsFromConfig(ctx?.config ?? api.config);
+      await supervisor.start(sidecarEnv(settings, { openclawVersion, agents, parentPid: process.pid }));
+    } catch (error) {
+      // gateway_start is fire-and-forget in OpenClaw; log here so a failure is not lost.
+      logger.error(`${PLUGIN_ID}: could not start telemetry: ${error?.stack ?? error}`);
+    }
+  });
+
+  api.on('gateway_stop', async (event) => {
+    await supervisor.stop(event?.reason ?? 'gateway stopping');
+  });
+
+  // Hot reload or uninstall can dispose of the plugin without a gateway_stop.
+  api.lifecycle?.onDispose?.(() => supervisor.stop('plugin disposed'));
+}
+
+export default {
+  id: PLUGIN_ID,
+  name: 'HarborForge Monitor',
+  description: "Reports this server's health to a HarborForge Monitor backend",
+  register: (api) => register(api),
+};

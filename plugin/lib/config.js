@@ -1,0 +1,123 @@
+// Turns the plugin's OpenClaw configuration into the sidecar's environment.
+//
+// OpenClaw validates plugins.entries.harborforge-monitor.config against openclaw.plugin.json
+// before the plugin loads, but it does not fill in schema defaults, and the schema deliberately
+// leaves backendUrl/apiKey optional: a required field there would make a half-written config
+// block stop the whole gateway, whereas a monitoring plugin should only warn and stay idle.
+
+import os from 'node:os';
+
+export const PLUGIN_ID = 'harborforge-monitor';
+export const DEFAULT_INTERVAL_SEC = 30;
+export const MIN_INTERVAL_SEC = 5;
+export const MAX_INTERVAL_SEC = 3600;
+
+/**
+ * Reads plugins.entries.harborforge-monitor.config. Returns { settings } when the plugin can run,
+ * or { problems } (human-readable, naming the config keys) when it cannot.
+ */
+export function resolvePluginSettings(pluginConfig) {
+  const cfg = pluginConfig && typeof pluginConfig === 'object' ? pluginConfig : {};
+  const problems = [];
+
+  const backendUrl = typeof cfg.backendUrl === 'string' ? cfg.backendUrl.trim() : '';
+  if (!backendUrl) {
+    problems.push('backendUrl is not set');
+  } else if (!isHttpUrl(backendUrl)) {
+    problems.push(`backendUrl ${JSON.stringify(backendUrl)} is not an http(s) URL`);
+  }
+
+  const apiKey = typeof cfg.apiKey === 'string' ? cfg.apiKey.trim() : '';
+  if (!apiKey) problems.push('apiKey is not set');
+
+  if (problems.length > 0) return { problems };
+
+  const identifier = (typeof cfg.identifier === 'string' && cfg.identifier.trim()) || os.hostname();
+  const diskPath = (typeof cfg.diskPath === 'string' && cfg.diskPath.trim()) || '/';
+  return { settings: { backendUrl, apiKey, identifier, intervalSec: resolveIntervalSec(cfg.intervalSec), diskPath } };
+}
+
+function resolveIntervalSec(value) {
+  const n = typeof value === 'string' ? Number(value) : value;
+  if (typeof n !== 'number' || !Number.isFinite(n)) return DEFAULT_INTERVAL_SEC;
+  return Math.min(MAX_INTERVAL_SEC, Math.max(MIN_INTERVAL_SEC, Math.round(n)));
+}
+
+function isHttpUrl(text) {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'http:' || url.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The configured agents as [{ id, name }]. OpenClaw has two shapes: the current
+ * `agents.entries: { <id>: { name?, … } }` and the older `agents.list: [{ id, name?, … }]`
+ * (which newer versions also materialise internally next to `entries`). Like OpenClaw's own
+ * listAgentEntries, `entries` wins when present. The display name falls back to identity.name,
+ * then to the id.
+ */
+export function agentsFromConfig(config) {
+  const agents = config?.agents;
+  if (!agents || typeof agents !== 'object') return [];
+  let raw = [];
+  if (agents.entries && typeof agents.entries === 'object' && !Array.isArray(agents.entries)) {
+    raw = Object.entries(agents.entries).map(([id, entry]) => ({ ...(entry && typeof entry === 'object' ? entry : {}), id }));
+  } else if (Array.isArray(agents.list)) {
+    raw = agents.list.filter((entry) => entry && typeof entry === 'object');
+  }
+  const seen = new Set();
+  const out = [];
+  for (const entry of raw) {
+    const id = typeof entry.id === 'string' ? entry.id.trim() : '';
+    if (!id || seen.has(id)) continue;
+    seen.add(id);
+    const name = [entry.name, entry.identity?.name].find((n) => typeof n === 'string' && n.trim())?.trim() ?? id;
+    out.push({ id, name });
+  }
+  return out;
+}
+
+// What the sidecar may inherit from the gateway's environment: enough to run Node, resolve
+// names, use a proxy and trust a private CA. Not the rest: the gateway's environment holds model
+// provider keys and NODE_OPTIONS meant for the gateway, none of which the sidecar needs.
+const INHERITED_ENV = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LANG',
+  'LC_ALL',
+  'LC_CTYPE',
+  'TZ',
+  'TMPDIR',
+  'SYSTEMROOT',
+  'HTTP_PROXY',
+  'HTTPS_PROXY',
+  'NO_PROXY',
+  'http_proxy',
+  'https_proxy',
+  'no_proxy',
+  'NODE_USE_ENV_PROXY',
+  'NODE_EXTRA_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+];
+
+/** The sidecar's environment: the same HARBORFORGE_* variables as standalone mode, plus the gateway's facts. */
+export function sidecarEnv(settings, { openclawVersion, agents, parentPid, baseEnv = process.env }) {
+  const env = {};
+  for (const name of INHERITED_ENV) {
+    if (baseEnv[name] != null) env[name] = baseEnv[name];
+  }
+  env.HARBORFORGE_URL = settings.backendUrl;
+  env.HARBORFORGE_API_KEY = settings.apiKey;
+  env.HARBORFORGE_IDENTIFIER = settings.identifier;
+  env.HARBORFORGE_INTERVAL_SEC = String(settings.intervalSec);
+  env.HARBORFORGE_DISK_PATH = settings.diskPath;
+  if (openclawVersion) env.HARBORFORGE_OPENCLAW_VERSION = openclawVersion;
+  env.HARBORFORGE_AGENTS = JSON.stringify(agents ?? []);
+  if (parentPid) env.HARBORFORGE_PARENT_PID = String(parentPid);
+  return env;
+}
