@@ -1,0 +1,97 @@
+// Small presentational pieces shared by the status view and the admin page.
+import type { ComponentChildren } from 'preact';
+import { secondsSince } from './clock.ts';
+import { formatAgo, formatPct, formatTimestamp, STATUS_LABEL, usageLevel, type ServerStatus } from './format.ts';
+import type { LiveStatus } from './live.ts';
+import { useServerNow } from './ticker.ts';
+
+/** Status as a coloured pill that always carries its name: colour alone fails colour-blind users. */
+export function StatusPill({ status }: { status: ServerStatus }) {
+  return (
+    <span class={`pill pill-${status.toLowerCase()}`} data-status={status}>
+      <span class="pill-dot" aria-hidden="true" />
+      {STATUS_LABEL[status] ?? status}
+    </span>
+  );
+}
+
+/** "12 s ago", ticking every second; the exact time is in the tooltip and the datetime attribute. */
+export function Ago({ iso }: { iso: string | null | undefined }) {
+  const now = useServerNow();
+  if (!iso) return <span class="muted">never</span>;
+  return (
+    <time dateTime={iso} title={formatTimestamp(iso)} class="ago">
+      {formatAgo(secondsSince(iso, now))}
+    </time>
+  );
+}
+
+/**
+ * A usage bar with its number. The width is set through the style object, which Preact applies
+ * via CSSOM: that is allowed by our CSP (style-src 'self'), unlike a style="" attribute.
+ */
+export function UsageBar({ value }: { value: number | null | undefined }) {
+  const level = usageLevel(value);
+  const width = value == null ? 0 : Math.min(100, Math.max(0, value));
+  return (
+    <span class={`usage usage-${level}`}>
+      <span class="usage-track" aria-hidden="true">
+        <span class="usage-fill" style={{ width: `${width}%` }} />
+      </span>
+      <span class="usage-value">{formatPct(value)}</span>
+    </span>
+  );
+}
+
+const LIVE_TEXT: Record<LiveStatus['state'], string> = {
+  connecting: 'Connecting…',
+  live: 'Live',
+  reconnecting: 'Reconnecting…',
+  failed: 'Live updates stopped',
+};
+
+/** The small indicator in the header; polite live region so screen readers hear changes. */
+export function LiveBadge({ status }: { status: LiveStatus }) {
+  const via = status.transport === 'sse' ? ' (SSE)' : '';
+  return (
+    <span class={`live live-${status.state}`} role="status" aria-live="polite" data-live-state={status.state}>
+      <span class="live-dot" aria-hidden="true" />
+      {LIVE_TEXT[status.state]}
+      {status.state === 'live' && via ? <span class="muted">{via}</span> : null}
+    </span>
+  );
+}
+
+/** A full-width notice when the live connection is lost, so stale numbers are not mistaken for fresh ones. */
+export function ConnectionNotice({ status, lastUpdate }: { status: LiveStatus; lastUpdate?: string | null }) {
+  if (status.state === 'live' || status.state === 'connecting') return null;
+  const since = lastUpdate ? ` Showing data as of ${formatTimestamp(lastUpdate)}.` : '';
+  if (status.state === 'failed') {
+    return (
+      <div class="notice notice-error" role="alert">
+        Live updates stopped: {status.message ?? 'the server refused the connection.'} Reload the page to try again.
+      </div>
+    );
+  }
+  return (
+    <div class="notice notice-warn" data-testid="connection-lost">
+      Connection to the server lost. Reconnecting…{since}
+    </div>
+  );
+}
+
+export function Header({ title, children }: { title: string; children?: ComponentChildren }) {
+  return (
+    <header class="topbar">
+      <div class="brand">
+        <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+          <path d="M3 17h18l-2 4H5zM12 3v11M12 3l6 8h-6M12 6l-5 6h5" />
+        </svg>
+        <span class="brand-name">HarborForge Monitor</span>
+        <span class="brand-sep" aria-hidden="true">/</span>
+        <h1>{title}</h1>
+      </div>
+      <div class="topbar-side">{children}</div>
+    </header>
+  );
+}
