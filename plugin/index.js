@@ -15,9 +15,10 @@ export function register(api, { supervisorFactory = createSidecarSupervisor } = 
   // Older hosts have no registrationMode and only register in the gateway; newer ones also
   // register for discovery/setup/CLI metadata, where starting anything would leak processes.
   if (api.registrationMode !== undefined && api.registrationMode !== 'full') return;
-  const logger = api.logger ?? console;
+  // OpenClaw's plugin logger tags lines only with "[plugins]": name ourselves in every line.
+  const logger = prefixedLogger(api.logger ?? console, `${PLUGIN_ID}: `);
   if (typeof api.on !== 'function') {
-    logger.warn(`${PLUGIN_ID}: this OpenClaw version offers no plugin hooks (api.on); telemetry is off`);
+    logger.warn('this OpenClaw version offers no plugin hooks (api.on); telemetry is off');
     return;
   }
 
@@ -28,7 +29,7 @@ export function register(api, { supervisorFactory = createSidecarSupervisor } = 
       const { settings, problems } = resolvePluginSettings(api.pluginConfig);
       if (problems) {
         logger.warn(
-          `${PLUGIN_ID} is enabled but not configured (${problems.join('; ')}): telemetry is off. ` +
+          `enabled but not configured (${problems.join('; ')}): telemetry is off. ` +
             `Set backendUrl and apiKey under ${CONFIG_PATH} in ~/.openclaw/openclaw.json and restart the gateway.`,
         );
         return;
@@ -38,7 +39,7 @@ export function register(api, { supervisorFactory = createSidecarSupervisor } = 
       await supervisor.start(sidecarEnv(settings, { openclawVersion, agents, parentPid: process.pid }));
     } catch (error) {
       // gateway_start is fire-and-forget in OpenClaw; log here so a failure is not lost.
-      logger.error(`${PLUGIN_ID}: could not start telemetry: ${error?.stack ?? error}`);
+      logger.error(`could not start telemetry: ${error?.stack ?? error}`);
     }
   });
 
@@ -48,6 +49,11 @@ export function register(api, { supervisorFactory = createSidecarSupervisor } = 
 
   // Hot reload or uninstall can dispose of the plugin without a gateway_stop.
   api.lifecycle?.onDispose?.(() => supervisor.stop('plugin disposed'));
+}
+
+function prefixedLogger(base, prefix) {
+  const at = (level) => (message) => (base[level] ?? base.info).call(base, `${prefix}${message}`);
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
 export default {
