@@ -1,0 +1,164 @@
+// Builds the whole HTTP application: GraphQL (Yoga), the seed's REST endpoints, the web page,
+// health and metrics. src/server.ts binds it to a port; tests use either.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { GraphQLError } from 'graphql';
+import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
+import { authenticate } from './auth.ts';
+import type { Context } from './builder.ts';
+import type { Config } from './config.ts';
+import type { Database } from './db/index.ts';
+import type { Logger } from './logger.ts';
+import { createMetrics } from './metrics.ts';
+import { HEARTBEAT_PATH, handleHeartbeat } from './rest/heartbeat.ts';
+import { handleRest } from './rest/routes.ts';
+import { schema } from './schema/index.ts';
+import type { Services } from './services/context.ts';
+import { ServiceError } from './services/errors.ts';
+import type { PubSub } from './services/events.ts';
+import { MAX_HEARTBEAT_BYTES } from './services/heartbeat-schema.ts';
+import { HeartbeatIngestor } from './services/heartbeats.ts';
+import { OverviewFeed } from './services/overview.ts';
+
+export interface AppOptions {
+  config: Pick<Config, 'adminToken' | 'publicOverview'>;
+  db: Database;
+  pubsub: PubSub;
+  logger: Logger;
+  now?: () => Date;
+  /** Serves `/` and `/admin`; null means the request is not a web page. */
+  webHandler?: (request: Request) => Promise<Response | null> | Response | null;
+}
+
+export type App = ReturnType<typeof createApp>;
+
+export function createApp(options: AppOptions) {
+  const { config, db, pubsub, logger } = options;
+  const metrics = createMetrics();
+  const services: Services = { db, pubsub, logger, metrics, now: options.now ?? (() => new Date()) };
+  const ingestor = new HeartbeatIngestor(services);
+  const overview = new OverviewFeed(services);
+  const restDeps = { services, ingestor, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview };
+
+  const maskError = (error: unknown, message: string, isDev?: boolean): Error => {
+    const original = error instanceof GraphQLError ? error.originalError : error;
+    if (original instanceof ServiceError) {
+      const graphQLError = error instanceof GraphQLError ? error : undefined;
+      return new GraphQLError(original.message, {
+        nodes: graphQLError?.nodes,
+        path: graphQLError?.path,
+        extensions: { code: original.code },
+      });
+    }
+    if (!(original instanceof GraphQLError) && original !== undefined && !(error instanceof GraphQLError && !error.originalError)) {
+      logger.error({ err: original }, 'unexpected error in GraphQL operation');
+    }
+    return yogaMaskError(error, message, isDev);
+  };
+
+  const otherRoutes: Plugin = {
+    async onRequest({ request, url, endResponse }) {
+      if (url.pathname === '/healthz') return endResponse(Response.json({ status: 'ok' }));
+      if (url.pathname === '/readyz') {
+        try {
+          await db.store.ping();
+          return endResponse(Response.json({ status: 'ready', database: db.provider }));
+        } catch (error) {
+          logger.warn({ err: error }, 'readiness check failed');
+          return endResponse(Response.json({ status: 'unavailable', database: db.provider }, { status: 503 }));
+        }
+      }
+      if (url.pathname === '/metrics') {
+        return endResponse(new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
+      }
+      const rest = await handleRest(restDeps, request);
+      if (rest) return endResponse(rest);
+      if (url.pathname !== '/graphql' && options.webHandler) {
+        const page = await options.webHandler(request);
+        if (page) return endResponse(page);
+      }
+    },
+  };
+
+  const yoga: YogaServerInstance<Record<string, unknown>, Context> = createYoga<Record<string, unknown>, Context>({
+    schema,
+    graphqlEndpoint: '/graphql',
+    landingPage: false,
+    graphiql: { title: 'HarborForge Monitor', subscriptionsProtocol: 'WS' },
+    maskedErrors: { maskError },
+    logging: {
+      debug: (...args) => logger.debug(args.map(String).join(' ')),
+      info: (...args) => logger.info(args.map(String).join(' ')),
+      warn: (...args) => logger.warn(args.map(String).join(' ')),
+      error: (...args) => logger.error(args.map(String).join(' ')),
+    },
+    plugins: [otherRoutes],
+    context: async (initial): Promise<Context> => {
+      // graphql-ws puts its connectionParams on the initial context (src/server.ts); HTTP and SSE use the header.
+      const connectionParams = initial.connectionParams as Record<string, unknown> | undefined;
+      const request = initial.request as Request | undefined;
+      const authorization = connectionParams ? (connectionParams.authorization ?? connectionParams.Authorization) : request?.headers.get('authorization');
+      const session = await authenticate(services, config.adminToken, authorization);
+      return { services, session, overview, ingestor, config } as Context;
+    },
+  });
+
+  /**
+   * node:http entry. Heartbeats take a lean path around the fetch machinery (they are the hot
+   * path: see bench/); everything else goes through Yoga.
+   */
+  function handleNodeRequest(req: IncomingMessage, res: ServerResponse): void {
+    if (req.url === HEARTBEAT_PATH && req.method === 'POST') {
+      void handleNodeHeartbeat(req, res);
+      return;
+    }
+    void yoga.requestListener(req, res);
+  }
+
+  async function handleNodeHeartbeat(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const send = (status: number, body: unknown) => {
+      const payload = JSON.stringify(body);
+      res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(payload) });
+      res.end(payload);
+    };
+    try {
+      const declared = Number(req.headers['content-length'] ?? 0);
+      let body: Buffer | null = null;
+      if (declared <= MAX_HEARTBEAT_BYTES) {
+        const chunks: Buffer[] = [];
+        let size = 0;
+        for await (const chunk of req as AsyncIterable<Buffer>) {
+          size += chunk.length;
+          if (size > MAX_HEARTBEAT_BYTES) break;
+          chunks.push(chunk);
+        }
+        body = size > MAX_HEARTBEAT_BYTES ? null : Buffer.concat(chunks, size);
+      }
+      const apiKey = req.headers['x-api-key'];
+      const reply = await handleHeartbeat(ingestor, metrics, {
+        apiKey: typeof apiKey === 'string' && apiKey !== '' ? apiKey : null,
+        contentType: req.headers['content-type'] ?? null,
+        body,
+      });
+      // A refused oversized body is not drained: close the connection instead of reading 64 KiB+.
+      if (body === null) res.setHeader('connection', 'close');
+      send(reply.status, reply.body);
+    } catch (error) {
+      logger.error({ err: error }, 'heartbeat failed');
+      if (!res.headersSent) send(500, { error: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
+    }
+  }
+
+  return {
+    yoga,
+    services,
+    ingestor,
+    overview,
+    metrics,
+    handleNodeRequest,
+    fetch: (request: Request) => yoga.fetch(request),
+    async close() {
+      await ingestor.idle();
+      overview.close();
+    },
+  };
+}

@@ -1,0 +1,72 @@
+// Configuration comes from the environment only, validated once at start so that a typo fails
+// loudly with the variable's name instead of surfacing later as odd behaviour.
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+const booleanFlag = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+
+export const configSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .refine((url) => /^(postgres(ql)?:\/\/|file:)/.test(url), 'must start with postgres://, postgresql:// or file:')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .refine((url) => /^rediss?:\/\//.test(url), 'must start with redis:// or rediss://')
+    .optional(),
+  HARBORFORGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** The overview is public by default, like the seed's /monitor/public/overview. */
+  PUBLIC_OVERVIEW: booleanFlag.default(true),
+  /** Heartbeat history older than this is pruned hourly. 0 keeps everything. */
+  HISTORY_RETENTION_DAYS: z.coerce.number().min(0).default(30),
+  /** How often silent servers are checked for LATE/OFFLINE transitions. */
+  STATUS_SWEEP_MS: z.coerce.number().int().min(50).max(10_000).default(250),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string;
+  provider: 'sqlite' | 'postgres';
+  redisUrl?: string;
+  adminToken?: string;
+  logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
+  publicOverview: boolean;
+  historyRetentionDays: number;
+  statusSweepMs: number;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  // Empty strings count as unset: `FOO= npm start` should mean "default", not "invalid".
+  const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const values = parsed.data;
+  const dataDir = resolve(values.DATA_DIR);
+  const databaseUrl = values.DATABASE_URL ?? `file:${resolve(dataDir, 'harborforge.db')}`;
+  return {
+    port: values.PORT,
+    host: values.HOST,
+    dataDir,
+    databaseUrl,
+    provider: databaseUrl.startsWith('file:') ? 'sqlite' : 'postgres',
+    redisUrl: values.REDIS_URL,
+    adminToken: values.HARBORFORGE_ADMIN_TOKEN,
+    logLevel: values.LOG_LEVEL,
+    publicOverview: values.PUBLIC_OVERVIEW,
+    historyRetentionDays: values.HISTORY_RETENTION_DAYS,
+    statusSweepMs: values.STATUS_SWEEP_MS,
+  };
+}

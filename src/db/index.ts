@@ -1,0 +1,88 @@
+// One Prisma client and one hot-path store per process, for whichever provider DATABASE_URL names.
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import pg from 'pg';
+import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.ts';
+import { PrismaClient as PostgresPrismaClient } from '../generated/postgres/client.ts';
+import { migratePostgres, migrateSqlite } from './migrate.ts';
+import { createSqliteStore, openSqlite } from './sqlite-store.ts';
+import { createPostgresStore } from './postgres-store.ts';
+import type { FleetStore } from './store.ts';
+
+/**
+ * Both generated clients come from the same models file, so their model APIs are the same; the
+ * SQLite client's types stand for both (test/schema-drift.test.ts keeps the two in step).
+ */
+export type Prisma = SqlitePrismaClient;
+
+export interface Database {
+  provider: 'sqlite' | 'postgres';
+  prisma: Prisma;
+  store: FleetStore;
+  appliedMigrations: string[];
+  close(): Promise<void>;
+}
+
+// `timestamp without time zone` columns hold UTC (as Prisma writes them): read them as UTC and
+// send Dates as UTC, whatever the machine's time zone.
+pg.defaults.parseInputDatesAsUTC = true;
+const TIMESTAMP_OID = 1114;
+const pgTypes = {
+  getTypeParser: ((oid: number, format?: any) =>
+    oid === TIMESTAMP_OID ? (value: string) => new Date(value.replace(' ', 'T') + 'Z') : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+};
+
+/** `postgres://…?schema=name` selects a schema, as it does for Prisma's own URLs. */
+export function parsePostgresUrl(url: string): { connectionString: string; schema?: string } {
+  const parsed = new URL(url);
+  const schema = parsed.searchParams.get('schema') ?? undefined;
+  parsed.searchParams.delete('schema');
+  return { connectionString: parsed.toString(), schema };
+}
+
+export async function openDatabase(databaseUrl: string): Promise<Database> {
+  if (databaseUrl.startsWith('file:')) {
+    const file = databaseUrl.slice('file:'.length);
+    mkdirSync(dirname(file), { recursive: true });
+    const raw = openSqlite(file);
+    const appliedMigrations = migrateSqlite(raw);
+    const prisma = new SqlitePrismaClient({
+      adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' }),
+    });
+    const store = createSqliteStore(raw);
+    return {
+      provider: 'sqlite',
+      prisma,
+      store,
+      appliedMigrations,
+      async close() {
+        await prisma.$disconnect();
+        await store.close();
+      },
+    };
+  }
+
+  const { connectionString, schema } = parsePostgresUrl(databaseUrl);
+  const pool = new pg.Pool({
+    connectionString,
+    max: 10,
+    types: pgTypes,
+    ...(schema ? { options: `-c search_path="${schema.replace(/"/g, '')}"` } : {}),
+  });
+  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
+  const appliedMigrations = await migratePostgres(pool);
+  const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) }) as unknown as Prisma;
+  const store = createPostgresStore(pool);
+  return {
+    provider: 'postgres',
+    prisma,
+    store,
+    appliedMigrations,
+    async close() {
+      await prisma.$disconnect();
+      await store.close();
+    },
+  };
+}

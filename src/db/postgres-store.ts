@@ -1,0 +1,144 @@
+import type pg from 'pg';
+import type { ActiveKey, FleetRow, FleetStore, HeartbeatRow, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
+
+const TELEMETRY = [
+  ['openclawVersion', 'text'], ['pluginVersion', 'text'], ['agents', 'text'], ['cpuPct', 'float8'], ['memPct', 'float8'],
+  ['diskPct', 'float8'], ['swapPct', 'float8'], ['load1', 'float8'], ['load5', 'float8'], ['load15', 'float8'], ['uptimeSeconds', 'float8'],
+] as const;
+const q = (column: string) => `"${column}"`;
+
+function stateFromRow(row: Record<string, any>): StateRow {
+  const state: Record<string, unknown> = {
+    serverId: row.serverId,
+    status: row.status as StoredStatus,
+    lastSeenAt: row.lastSeenAt,
+    lateAt: row.lateAt,
+    offlineAt: row.offlineAt,
+    heartbeatCount: Number(row.heartbeatCount),
+  };
+  for (const [column] of TELEMETRY) state[column] = row[column] ?? null;
+  return state as unknown as StateRow;
+}
+
+/** Builds `SELECT * FROM unnest($1::text[], $2::timestamp[], …) AS t(a, b, …)` for set-based writes. */
+function unnest(columns: readonly (readonly [string, string])[], rows: Record<string, unknown>[], firstParam = 1) {
+  const params = columns.map(([column]) => rows.map((row) => row[column] ?? null));
+  const args = columns.map(([, type], i) => `$${firstParam + i}::${type}[]`).join(', ');
+  const names = columns.map(([column]) => q(column)).join(', ');
+  return { sql: `SELECT * FROM unnest(${args}) AS t(${names})`, params, names };
+}
+
+export function createPostgresStore(pool: pg.Pool): FleetStore {
+  function transactionOn(client: pg.PoolClient): IngestTransaction {
+    return {
+      async findActiveKeys(hashes) {
+        const { rows } = await client.query(
+          `SELECT k.id AS "keyId", k.hash AS "keyHash", k.prefix AS "keyPrefix", k."createdAt" AS "keyCreatedAt",
+                  k."lastUsedAt" AS "keyLastUsedAt", s.id AS "serverId", s.identifier, s.name, s."createdAt" AS "serverCreatedAt",
+                  s."intervalSeconds", s."graceSeconds"
+           FROM api_keys k JOIN monitored_servers s ON s.id = k."serverId"
+           WHERE k.hash = ANY($1::text[]) AND k."revokedAt" IS NULL
+           FOR SHARE OF k`,
+          [[...new Set(hashes)]],
+        );
+        return new Map(rows.map((row: ActiveKey) => [row.keyHash, row]));
+      },
+      async findStates(serverIds) {
+        // Locked in id order so that concurrent batches on several instances cannot deadlock.
+        const { rows } = await client.query(
+          `SELECT * FROM server_states WHERE "serverId" = ANY($1::text[]) ORDER BY "serverId" FOR UPDATE`,
+          [[...new Set(serverIds)]],
+        );
+        return new Map(rows.map((row) => [row.serverId as string, stateFromRow(row)]));
+      },
+      async writeStates(rows) {
+        if (rows.length === 0) return;
+        const columns = [
+          ['serverId', 'text'], ['status', 'text'], ['lastSeenAt', 'timestamp'], ['lateAt', 'timestamp'], ['offlineAt', 'timestamp'],
+          ['heartbeatCount', 'int4'], ...TELEMETRY,
+        ] as const;
+        const source = unnest(columns, rows as unknown as Record<string, unknown>[]);
+        const updates = columns.slice(1).map(([column]) => `${q(column)} = EXCLUDED.${q(column)}`).join(', ');
+        await client.query(
+          `INSERT INTO server_states (${source.names}) ${source.sql} ON CONFLICT ("serverId") DO UPDATE SET ${updates}`,
+          source.params,
+        );
+      },
+      async insertHeartbeats(rows) {
+        if (rows.length === 0) return;
+        const columns = [['serverId', 'text'], ['receivedAt', 'timestamp'], ...TELEMETRY] as const;
+        const source = unnest(columns, rows as unknown as Record<string, unknown>[]);
+        await client.query(`INSERT INTO heartbeats (${source.names}) ${source.sql}`, source.params);
+      },
+      async touchKeys(keyIds, at) {
+        if (keyIds.length === 0) return;
+        await client.query(`UPDATE api_keys SET "lastUsedAt" = $1 WHERE id = ANY($2::text[])`, [at, keyIds]);
+      },
+    };
+  }
+
+  const fleetQuery = `
+    SELECT s.id, s.identifier, s.name, s."createdAt", s."intervalSeconds", s."graceSeconds", st."serverId" AS "stateServerId",
+           st.status, st."lastSeenAt", st."lateAt", st."offlineAt", st."heartbeatCount", ${TELEMETRY.map(([c]) => 'st.' + q(c)).join(', ')}
+    FROM monitored_servers s LEFT JOIN server_states st ON st."serverId" = s.id`;
+
+  return {
+    async ingest(work) {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await work(transactionOn(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    async loadFleet(filter) {
+      const { rows } = filter?.serverIds
+        ? await pool.query(`${fleetQuery} WHERE s.id = ANY($1::text[]) ORDER BY s.identifier`, [filter.serverIds])
+        : await pool.query(`${fleetQuery} ORDER BY s.identifier`);
+      return rows.map(
+        (row): FleetRow => ({
+          id: row.id,
+          identifier: row.identifier,
+          name: row.name,
+          createdAt: row.createdAt,
+          intervalSeconds: row.intervalSeconds,
+          graceSeconds: row.graceSeconds,
+          state: row.stateServerId ? stateFromRow({ ...row, serverId: row.stateServerId }) : null,
+        }),
+      );
+    },
+    async applySilence(now) {
+      // The conditional UPDATE is the arbiter: when several instances sweep at once, only the one
+      // whose UPDATE changes the row reports (and so publishes) the transition.
+      const { rows } = await pool.query(
+        `WITH due AS (
+           SELECT "serverId", status AS "from",
+                  CASE WHEN "offlineAt" <= $1 THEN 'OFFLINE' ELSE 'LATE' END AS "to"
+           FROM server_states
+           WHERE (status = 'ONLINE' AND ("lateAt" <= $1 OR "offlineAt" <= $1)) OR (status = 'LATE' AND "offlineAt" <= $1)
+           FOR UPDATE SKIP LOCKED)
+         UPDATE server_states st SET status = due."to" FROM due
+         WHERE st."serverId" = due."serverId"
+         RETURNING due."serverId" AS "serverId", due."from" AS "from", due."to" AS "to"`,
+        [now],
+      );
+      return rows as SilenceTransition[];
+    },
+    async pruneHistory(before) {
+      const result = await pool.query(`DELETE FROM heartbeats WHERE "receivedAt" < $1`, [before]);
+      return result.rowCount ?? 0;
+    },
+    async ping() {
+      await pool.query('SELECT 1');
+    },
+    async close() {
+      await pool.end();
+    },
+  };
+}

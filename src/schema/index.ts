@@ -1,0 +1,10 @@
+import { builder } from '../builder.ts';
+import './scalars.ts';
+import './server.ts';
+import './api-key.ts';
+import './overview.ts';
+import './fleet-event.ts';
+import './viewer.ts';
+import './heartbeat.ts';
+
+export const schema = builder.toSchema();

@@ -1,0 +1,21 @@
+import { GraphQLError, Kind } from 'graphql';
+import { builder } from '../builder.ts';
+
+// Event payloads that crossed Redis arrive with dates as ISO strings, so output accepts both.
+builder.scalarType('DateTime', {
+  description: 'An ISO-8601 instant in UTC, e.g. "2026-11-24T09:30:00.000Z".',
+  serialize: (value) => new Date(value as Date | string).toISOString(),
+  parseValue: (value) => {
+    const date = new Date(value as string);
+    if (typeof value !== 'string' || Number.isNaN(date.getTime())) {
+      throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return date;
+  },
+  parseLiteral: (ast) => {
+    if (ast.kind !== Kind.STRING || Number.isNaN(new Date(ast.value).getTime())) {
+      throw new GraphQLError('DateTime must be an ISO-8601 string', { extensions: { code: 'BAD_USER_INPUT' } });
+    }
+    return new Date(ast.value);
+  },
+});

@@ -1,0 +1,186 @@
+// Starts HarborForge on a port: database (migrated), pub/sub, the app, graphql-ws on /graphql,
+// the status sweeper and history pruning. main.ts calls it with the environment's config; tests
+// call it with their own.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { WebSocketServer } from 'ws';
+import { useServer } from 'graphql-ws/use/ws';
+import { createApp, type App } from './app.ts';
+import { authenticate } from './auth.ts';
+import { loadConfig, type Config } from './config.ts';
+import { openDatabase } from './db/index.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { createPubSubFor } from './pubsub.ts';
+import { countActiveAdminTokens, createAdminToken } from './services/admin-tokens.ts';
+import { startStatusSweeper } from './services/status-sweeper.ts';
+import { isAbandonedEndpoint } from './rest/routes.ts';
+
+export interface StartOptions extends Partial<Config> {
+  /** Namespace for Redis channels (several deployments or test runs can share one Redis). */
+  redisPrefix?: string;
+  /** Clock override for tests. */
+  now?: () => Date;
+  /** Serve the web page (default true). */
+  web?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  config: Config;
+  app: App;
+  logger: Logger;
+  /** Set when this start created the first admin token (printed once by main.ts). */
+  initialAdminToken?: { token: string; file: string };
+  close(): Promise<void>;
+}
+
+export function resolveConfig(options: StartOptions, env: Record<string, string | undefined> = {}): Config {
+  const base = loadConfig(env);
+  const dataDir = options.dataDir ?? base.dataDir;
+  const databaseUrl = options.databaseUrl ?? (env.DATABASE_URL ? base.databaseUrl : `file:${join(dataDir, 'harborforge.db')}`);
+  const merged = { ...base, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)), dataDir, databaseUrl };
+  return { ...merged, provider: databaseUrl.startsWith('file:') ? 'sqlite' : 'postgres' } as Config;
+}
+
+async function loadWebHandler(logger: Logger) {
+  try {
+    const modulePath = new URL('./web/assets.ts', import.meta.url).href;
+    const web = (await import(modulePath)) as { createWebHandler: () => Promise<(request: Request) => Promise<Response | null> | Response | null> };
+    return await web.createWebHandler();
+  } catch (error) {
+    logger.warn({ err: error }, 'web page unavailable');
+    return undefined;
+  }
+}
+
+/**
+ * A fresh install has no admin token at all: create one so that the first `npm start` is usable,
+ * save it where only this user can read it, and let main.ts print it once.
+ */
+async function ensureAdminToken(app: App, config: Config): Promise<RunningServer['initialAdminToken']> {
+  if (config.adminToken) return undefined;
+  const prisma = app.services.db.prisma;
+  if ((await countActiveAdminTokens(prisma)) > 0) return undefined;
+  const file = join(config.dataDir, 'admin-token');
+  const created = await createAdminToken(prisma, { name: `initial-${Date.now()}`, scope: 'admin' });
+  mkdirSync(config.dataDir, { recursive: true });
+  writeFileSync(file, created.token + '\n', { mode: 0o600 });
+  chmodSync(file, 0o600);
+  return { token: created.token, file };
+}
+
+export async function startServer(options: StartOptions = {}, env: Record<string, string | undefined> = {}): Promise<RunningServer> {
+  const config = resolveConfig(options, env);
+  const logger = createLogger(config.logLevel);
+  mkdirSync(config.dataDir, { recursive: true });
+  const db = await openDatabase(config.databaseUrl);
+  if (db.appliedMigrations.length) logger.info({ migrations: db.appliedMigrations }, 'database migrated');
+  const { pubsub, close: closePubSub } = await createPubSubFor(config.redisUrl, options.redisPrefix ?? 'harborforge:');
+  const webHandler = options.web === false ? undefined : await loadWebHandler(logger);
+  const app = createApp({ config, db, pubsub, logger, now: options.now, webHandler });
+  const initialAdminToken = await ensureAdminToken(app, config);
+
+  const httpServer: Server = createServer(app.handleNodeRequest);
+  httpServer.keepAliveTimeout = 65_000;
+  const wsServer = new WebSocketServer({ noServer: true });
+  httpServer.on('upgrade', (request, socket, head) => {
+    const path = (request.url ?? '/').split('?')[0]!;
+    if (path === '/graphql') {
+      wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
+    } else {
+      const status = isAbandonedEndpoint(path) ? '410 Gone' : '404 Not Found';
+      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+    }
+  });
+
+  // graphql-ws over Yoga's envelop, as in Yoga's graphql-ws example: the same schema, context,
+  // auth and error masking as HTTP and SSE.
+  const wsCleanup = useServer(
+    {
+      execute: (args: any) => args.rootValue.execute(args),
+      subscribe: (args: any) => args.rootValue.subscribe(args),
+      onConnect: async (ctx) => {
+        // A wrong token closes the socket with 4403 at once instead of failing every operation later.
+        try {
+          await authenticate(app.services, config.adminToken, ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      onSubscribe: async (ctx, _id, params) => {
+        const { schema, execute, subscribe, contextFactory, parse, validate } = app.yoga.getEnveloped({
+          ...ctx,
+          req: ctx.extra.request,
+          socket: ctx.extra.socket,
+          params,
+          connectionParams: ctx.connectionParams ?? {},
+        });
+        const args = {
+          schema,
+          operationName: params.operationName,
+          document: parse(params.query),
+          variableValues: params.variables,
+          contextValue: await contextFactory(),
+          rootValue: { execute, subscribe },
+        };
+        const errors = validate(args.schema, args.document);
+        if (errors.length) return errors;
+        return args;
+      },
+    },
+    wsServer,
+  );
+
+  const sweeper = startStatusSweeper(app.services, config.statusSweepMs);
+  const pruneTimer =
+    config.historyRetentionDays > 0
+      ? setInterval(() => {
+          const before = new Date(Date.now() - config.historyRetentionDays * 86_400_000);
+          db.store.pruneHistory(before).then(
+            (count) => count && logger.info({ count, before }, 'pruned heartbeat history'),
+            (error) => logger.error({ err: error }, 'pruning heartbeat history failed'),
+          );
+        }, 3_600_000)
+      : undefined;
+  pruneTimer?.unref();
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(config.port, config.host, () => resolve());
+  });
+  const port = (httpServer.address() as AddressInfo).port;
+  const hostForUrl = config.host.includes(':') ? `[${config.host}]` : config.host === '0.0.0.0' ? '127.0.0.1' : config.host;
+  const url = `http://${hostForUrl}:${port}`;
+  logger.info({ url, database: db.provider, pubsub: config.redisUrl ? 'redis' : 'in-process' }, 'HarborForge Monitor listening');
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    config,
+    app,
+    logger,
+    initialAdminToken,
+    close() {
+      closing ??= (async () => {
+        if (pruneTimer) clearInterval(pruneTimer);
+        await sweeper.stop();
+        await wsCleanup.dispose();
+        wsServer.close();
+        httpServer.closeIdleConnections();
+        const closed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+        setTimeout(() => httpServer.closeAllConnections(), 2_000).unref();
+        await closed;
+        await app.close();
+        await closePubSub();
+        await db.close();
+      })();
+      return closing;
+    },
+  };
+}
+

@@ -1,0 +1,13 @@
+import type { Database } from '../db/index.ts';
+import type { Logger } from '../logger.ts';
+import type { PubSub } from './events.ts';
+import type { Metrics } from '../metrics.ts';
+
+/** What every service function may use. The clock is injectable so status rules are testable. */
+export interface Services {
+  db: Database;
+  pubsub: PubSub;
+  logger: Logger;
+  now: () => Date;
+  metrics: Metrics;
+}

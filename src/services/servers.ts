@@ -1,0 +1,182 @@
+// Registering, changing, listing and deleting monitored servers. Shared by GraphQL and REST.
+import { z } from 'zod';
+import type { Services } from './context.ts';
+import { ServiceError, fromPrismaError } from './errors.ts';
+import { announce } from './events.ts';
+import { statusAt, type ServerStatus } from './status.ts';
+import { toApiKeyView, toServerView, type ServerView } from './views.ts';
+import type { StateRow } from '../db/store.ts';
+
+const identifier = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(200, 'must be at most 200 characters')
+  .regex(/^[A-Za-z0-9][A-Za-z0-9._:-]*$/, 'may contain only letters, digits, ".", "_", ":" and "-", and must start with a letter or digit');
+const interval = z.number().int('must be a whole number of seconds').min(5, 'must be at least 5 seconds').max(86_400, 'must be at most 86400 seconds');
+const grace = z.number().int('must be a whole number of seconds').min(0, 'must not be negative').max(604_800, 'must be at most 604800 seconds');
+const name = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+
+export const addServerInputSchema = z.object({
+  identifier,
+  name: name.nullish(),
+  intervalSeconds: interval.nullish(),
+  graceSeconds: grace.nullish(),
+});
+export type AddServerInput = z.input<typeof addServerInputSchema>;
+
+export const updateServerInputSchema = z.object({
+  id: z.string().min(1),
+  name: name.nullish(),
+  intervalSeconds: interval.nullish(),
+  graceSeconds: grace.nullish(),
+});
+export type UpdateServerInput = z.input<typeof updateServerInputSchema>;
+
+/** Validates at the edge and turns zod's complaint into one message that names each field. */
+export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.output<T> {
+  const result = schema.safeParse(input);
+  if (!result.success) {
+    const message = result.error.issues.map((issue) => `${issue.path.join('.') || 'input'}: ${issue.message}`).join('; ');
+    throw new ServiceError('BAD_USER_INPUT', message);
+  }
+  return result.data;
+}
+
+const serverInclude = { state: true, apiKeys: { orderBy: { createdAt: 'desc' }, take: 1 } } as const;
+
+type ServerWithRelations = {
+  id: string;
+  identifier: string;
+  name: string;
+  createdAt: Date;
+  intervalSeconds: number;
+  graceSeconds: number;
+  state: (Omit<StateRow, 'status'> & { status: string }) | null;
+  apiKeys: { prefix: string; createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null }[];
+};
+
+export function viewOf(server: ServerWithRelations, now: Date): ServerView {
+  return toServerView(server, server.state as StateRow | null, toApiKeyView(server.apiKeys[0]), now);
+}
+
+export async function getServer(services: Services, id: string): Promise<ServerView | null> {
+  const server = await services.db.prisma.monitoredServer.findUnique({ where: { id }, include: serverInclude });
+  return server ? viewOf(server, services.now()) : null;
+}
+
+export async function requireServer(services: Services, id: string): Promise<ServerView> {
+  const server = await getServer(services, id);
+  if (!server) throw new ServiceError('NOT_FOUND', `no server with id "${id}"`);
+  return server;
+}
+
+export async function addServer(services: Services, rawInput: unknown): Promise<ServerView> {
+  const input = parseInput(addServerInputSchema, rawInput);
+  const created = await services.db.prisma.monitoredServer
+    .create({
+      data: {
+        identifier: input.identifier,
+        name: input.name ?? input.identifier,
+        ...(input.intervalSeconds != null ? { intervalSeconds: input.intervalSeconds } : {}),
+        ...(input.graceSeconds != null ? { graceSeconds: input.graceSeconds } : {}),
+      },
+      include: serverInclude,
+    })
+    .catch((error) => {
+      throw fromPrismaError(error, { conflict: `identifier: a server with identifier "${input.identifier}" already exists` });
+    });
+  const view = viewOf(created, services.now());
+  announce(services.pubsub, { server: view, events: [{ type: 'SERVER_ADDED', serverId: view.id, identifier: view.identifier, at: services.now(), status: view.status }] });
+  return view;
+}
+
+export async function updateServer(services: Services, rawInput: unknown): Promise<ServerView> {
+  const input = parseInput(updateServerInputSchema, rawInput);
+  const { prisma } = services.db;
+  const updated = await prisma.$transaction(async (tx) => {
+    const server = await tx.monitoredServer.findUnique({ where: { id: input.id }, include: { state: true } });
+    if (!server) throw new ServiceError('NOT_FOUND', `no server with id "${input.id}"`);
+    const intervalSeconds = input.intervalSeconds ?? server.intervalSeconds;
+    const graceSeconds = input.graceSeconds ?? server.graceSeconds;
+    if (server.state) {
+      // The thresholds of the current silence follow the new interval and grace at once.
+      const seen = server.state.lastSeenAt.getTime();
+      await tx.serverState.update({
+        where: { serverId: server.id },
+        data: { lateAt: new Date(seen + 1.5 * intervalSeconds * 1000), offlineAt: new Date(seen + (intervalSeconds + graceSeconds) * 1000) },
+      });
+    }
+    return tx.monitoredServer.update({
+      where: { id: input.id },
+      data: { ...(input.name != null ? { name: input.name } : {}), intervalSeconds, graceSeconds },
+      include: serverInclude,
+    });
+  });
+  const view = viewOf(updated, services.now());
+  announce(services.pubsub, { server: view, events: [{ type: 'SERVER_UPDATED', serverId: view.id, identifier: view.identifier, at: services.now(), status: view.status }] });
+  return view;
+}
+
+/** Deletes the server and, by ON DELETE CASCADE, its keys, state and history in one statement. */
+export async function deleteServer(services: Services, id: string): Promise<{ deletedServerId: string; identifier: string }> {
+  const deleted = await services.db.prisma.monitoredServer.delete({ where: { id }, select: { id: true, identifier: true } }).catch((error) => {
+    throw fromPrismaError(error, { notFound: `no server with id "${id}"` });
+  });
+  announce(services.pubsub, { events: [{ type: 'SERVER_DELETED', serverId: deleted.id, identifier: deleted.identifier, at: services.now() }] });
+  return { deletedServerId: deleted.id, identifier: deleted.identifier };
+}
+
+export interface ListServersArgs {
+  status?: ServerStatus | null;
+  search?: string | null;
+  /** Keyset pagination by identifier. */
+  afterIdentifier?: string | null;
+  beforeIdentifier?: string | null;
+  limit: number;
+  inverted?: boolean;
+}
+
+function statusWhere(status: ServerStatus, now: Date) {
+  switch (status) {
+    case 'PENDING':
+      return { state: { is: null } };
+    case 'ONLINE':
+      return { state: { is: { lateAt: { gt: now }, offlineAt: { gt: now } } } };
+    case 'LATE':
+      return { state: { is: { lateAt: { lte: now }, offlineAt: { gt: now } } } };
+    case 'OFFLINE':
+      return { state: { is: { offlineAt: { lte: now } } } };
+  }
+}
+
+export function serverFilter(services: Services, args: Pick<ListServersArgs, 'status' | 'search'>) {
+  const search = args.search?.trim();
+  // PostgreSQL's LIKE is case-sensitive; SQLite's already ignores ASCII case and rejects `mode`.
+  const mode = services.db.provider === 'postgres' ? ({ mode: 'insensitive' } as const) : {};
+  return {
+    AND: [
+      args.status ? statusWhere(args.status, services.now()) : {},
+      search ? { OR: [{ identifier: { contains: search, ...mode } }, { name: { contains: search, ...mode } }] } : {},
+    ],
+  };
+}
+
+export async function listServers(services: Services, args: ListServersArgs): Promise<ServerView[]> {
+  const where = serverFilter(services, args);
+  const cursor = args.afterIdentifier ? { identifier: { gt: args.afterIdentifier } } : args.beforeIdentifier ? { identifier: { lt: args.beforeIdentifier } } : {};
+  const rows = await services.db.prisma.monitoredServer.findMany({
+    where: { AND: [where, cursor] },
+    orderBy: { identifier: args.inverted ? 'desc' : 'asc' },
+    take: args.limit,
+    include: serverInclude,
+  });
+  const now = services.now();
+  return rows.map((row) => viewOf(row, now));
+}
+
+export async function countServers(services: Services, args: Pick<ListServersArgs, 'status' | 'search'>): Promise<number> {
+  return services.db.prisma.monitoredServer.count({ where: serverFilter(services, args) });
+}
+
+export { statusAt };
