@@ -44,8 +44,10 @@ CREATE TABLE "server_states" (
 );
 
 -- CreateTable
+-- Edited by hand: Prisma emits BIGINT here, which SQLite does not treat as the rowid, so the
+-- autoincrement id would never be filled in. INTEGER PRIMARY KEY is SQLite's 64-bit rowid.
 CREATE TABLE "heartbeats" (
-    "id" BIGINT NOT NULL PRIMARY KEY,
+    "id" INTEGER NOT NULL PRIMARY KEY,
     "serverId" TEXT NOT NULL,
     "receivedAt" DATETIME NOT NULL,
     "openclawVersion" TEXT,
