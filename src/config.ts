@@ -19,6 +19,8 @@ export const configSchema = z.object({
     .string()
     .refine((url) => /^rediss?:\/\//.test(url), 'must start with redis:// or rediss://')
     .optional(),
+  /** Prefix of the Redis channels, so that several deployments can share one Redis. */
+  REDIS_PREFIX: z.string().min(1).max(100).default('harborforge:'),
   HARBORFORGE_ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The overview is public by default, like the seed's /monitor/public/overview. */
@@ -36,6 +38,7 @@ export interface Config {
   databaseUrl: string;
   provider: 'sqlite' | 'postgres';
   redisUrl?: string;
+  redisPrefix: string;
   adminToken?: string;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   publicOverview: boolean;
@@ -63,6 +66,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseUrl,
     provider: databaseUrl.startsWith('file:') ? 'sqlite' : 'postgres',
     redisUrl: values.REDIS_URL,
+    redisPrefix: values.REDIS_PREFIX,
     adminToken: values.HARBORFORGE_ADMIN_TOKEN,
     logLevel: values.LOG_LEVEL,
     publicOverview: values.PUBLIC_OVERVIEW,

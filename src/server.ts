@@ -18,8 +18,6 @@ import { startStatusSweeper } from './services/status-sweeper.ts';
 import { isAbandonedEndpoint } from './rest/routes.ts';
 
 export interface StartOptions extends Partial<Config> {
-  /** Namespace for Redis channels (several deployments or test runs can share one Redis). */
-  redisPrefix?: string;
   /** Clock override for tests. */
   now?: () => Date;
   /** Serve the web page (default true). */
@@ -78,7 +76,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   mkdirSync(config.dataDir, { recursive: true });
   const db = await openDatabase(config.databaseUrl);
   if (db.appliedMigrations.length) logger.info({ migrations: db.appliedMigrations }, 'database migrated');
-  const { pubsub, close: closePubSub } = await createPubSubFor(config.redisUrl, options.redisPrefix ?? 'harborforge:');
+  const { pubsub, close: closePubSub } = await createPubSubFor(config.redisUrl, config.redisPrefix);
   const webHandler = options.web === false ? undefined : await loadWebHandler(logger);
   const app = createApp({ config, db, pubsub, logger, now: options.now, webHandler });
   const initialAdminToken = await ensureAdminToken(app, config);

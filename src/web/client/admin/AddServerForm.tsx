@@ -75,10 +75,15 @@ export function AddServerForm({ token, onAdded, onAuthFailure }: Props) {
     }
   };
 
+  // The <label> holds only the label text, so the input's accessible name is exactly "Identifier";
+  // hints and errors are linked with aria-describedby instead.
   const input = (field: Field, label: string, hint: string, extra: Record<string, unknown> = {}) => (
-    <label class={`field field-${field}`}>
-      <span class="field-label">{label}</span>
+    <div class={`field field-${field}`}>
+      <label class="field-label" for={`add-${field}`}>
+        {label}
+      </label>
       <input
+        id={`add-${field}`}
         name={field}
         value={values[field]}
         onInput={set(field)}
@@ -97,7 +102,7 @@ export function AddServerForm({ token, onAdded, onAuthFailure }: Props) {
           {hint}
         </span>
       )}
-    </label>
+    </div>
   );
 
   return (

@@ -56,9 +56,12 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn(token: string): void
               {notice}
             </p>
           ) : null}
-          <label class="field">
-            <span class="field-label">Admin token</span>
+          <div class="field">
+            <label class="field-label" for="admin-token">
+              Admin token
+            </label>
             <input
+              id="admin-token"
               type="password"
               name="token"
               autocomplete="current-password"
@@ -68,7 +71,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn(token: string): void
               onInput={(event) => setToken(event.currentTarget.value)}
               autofocus
             />
-          </label>
+          </div>
           {error ? (
             <p id="signin-error" class="field-error" role="alert">
               {error}

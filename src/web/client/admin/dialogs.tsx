@@ -140,13 +140,24 @@ export function KeyDialog({ server, apiKey, onClose }: { server: Server; apiKey:
         Copy the key now: it is shown only this once and cannot be retrieved later. Generating another key for{' '}
         <strong>{server.identifier}</strong> replaces this one, and the old key stops working immediately.
       </p>
-      <label class="field">
-        <span class="field-label">API key</span>
+      <div class="field">
+        <label class="field-label" for="generated-api-key">
+          API key
+        </label>
         <span class="copy-row">
-          <input class="mono" type="text" readOnly value={apiKey} data-testid="api-key" onFocus={(event) => event.currentTarget.select()} />
+          <input
+            id="generated-api-key"
+            class="mono"
+            type="text"
+            readOnly
+            value={apiKey}
+            data-testid="api-key"
+            spellcheck={false}
+            onFocus={(event) => event.currentTarget.select()}
+          />
           <CopyButton text={apiKey} label="Copy key" />
         </span>
-      </label>
+      </div>
       <div class="field">
         <span class="field-label" id="openclaw-config-label">
           Plugin configuration for <code>~/.openclaw/openclaw.json</code> on {server.identifier}
