@@ -124,6 +124,7 @@ describe('harborforge-monitor in a real OpenClaw gateway', () => {
       const t1 = Date.now();
       const { code } = await gateway.stop(30_000);
       const stopMs = Date.now() - t1;
+      if (process.env.HF_DEBUG) console.log(gateway.output().split("\n").slice(-25).join("\n"));
       expect(code, gatewayDiagnostics(gateway)).toBe(0);
       expect(gateway.output()).toMatch(/harborforge-monitor: stopping telemetry sidecar \(pid \d+\): gateway stopping/);
       await waitUntil(() => !isAlive(sidecars[0]!), 2_000, `sidecar ${sidecars[0]} to be gone`);
@@ -149,7 +150,9 @@ describe('harborforge-monitor in a real OpenClaw gateway', () => {
       }
       expect(gateway.child.exitCode).toBeNull(); // still running
       expect(gateway.output()).not.toMatch(/telemetry sidecar started/);
+      const t1 = Date.now();
       const { code } = await gateway.stop(30_000);
+      if (process.env.HF_DEBUG) console.log('stop without sidecar', Date.now() - t1);
       expect(code).toBe(0);
     },
     3 * 60_000,

@@ -153,6 +153,9 @@ export function KeyDialog({ server, apiKey, onClose }: { server: Server; apiKey:
             value={apiKey}
             data-testid="api-key"
             spellcheck={false}
+            // Focus starts on the key, selected, ready for Ctrl+C, and not on "Done", where a
+            // reflexive Enter would close the dialog and lose the key for good.
+            autofocus
             onFocus={(event) => event.currentTarget.select()}
           />
           <CopyButton text={apiKey} label="Copy key" />
@@ -174,7 +177,7 @@ export function KeyDialog({ server, apiKey, onClose }: { server: Server; apiKey:
         </p>
       </div>
       <div class="modal-actions">
-        <button type="button" class="button button-primary" onClick={onClose} autofocus>
+        <button type="button" class="button button-primary" onClick={onClose}>
           Done
         </button>
       </div>
