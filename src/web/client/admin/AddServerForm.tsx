@@ -65,11 +65,17 @@ export function AddServerForm({ token, onAdded, onAuthFailure }: Props) {
       onAdded(server);
     } catch (caught) {
       const failure = caught as GraphQLRequestError;
-      if (failure.isAuthFailure) onAuthFailure(failure);
-      // A conflict on addServer can only be about the identifier, whatever the message says.
-      else if (failure.code === 'CONFLICT') showErrors({ identifier: failure.message });
-      else if (failure.field && (FIELDS as string[]).includes(failure.field)) showErrors({ [failure.field]: failure.detail });
-      else showErrors({ form: failure.message });
+      if (failure.isAuthFailure) {
+        onAuthFailure(failure);
+      } else if (failure.code === 'CONFLICT') {
+        // A conflict on addServer can only be about the identifier, whatever the message's shape.
+        showErrors({ identifier: failure.fieldErrors.identifier ?? failure.message });
+      } else {
+        const next: Errors = {};
+        for (const field of FIELDS) if (failure.fieldErrors[field]) next[field] = failure.fieldErrors[field];
+        // Anything not tied to one of our fields is shown under the form, in full.
+        showErrors(Object.keys(next).length ? next : { form: failure.message });
+      }
     } finally {
       setBusy(false);
     }

@@ -22,19 +22,17 @@ export interface GraphQLErrorShape {
 
 export class GraphQLRequestError extends Error {
   readonly code: ErrorCode;
-  /** The input field the server blamed, when its message names one ("identifier: …"). */
-  readonly field?: string;
+  /**
+   * Messages per input field, when the server named fields: it reports validation as
+   * "identifier: may contain only …; intervalSeconds: must be at least 5 seconds".
+   */
+  readonly fieldErrors: Readonly<Record<string, string>>;
 
-  constructor(message: string, code: ErrorCode, field?: string) {
+  constructor(message: string, code: ErrorCode, fieldErrors: Record<string, string> = {}) {
     super(message);
     this.name = 'GraphQLRequestError';
     this.code = code;
-    this.field = field;
-  }
-
-  /** The message without its "field: " prefix, for showing next to that field. */
-  get detail(): string {
-    return this.field ? this.message.replace(/^[\w.[\]]+:\s*/, '') : this.message;
+    this.fieldErrors = fieldErrors;
   }
 
   get isAuthFailure(): boolean {
@@ -42,25 +40,30 @@ export class GraphQLRequestError extends Error {
   }
 }
 
+/**
+ * Splits "a.b: text; c: text" into { b: "text", c: "text" }. Paths may be nested
+ * ("input.identifier") depending on where the validator ran; the last segment is the field.
+ */
+export function parseFieldErrors(message: string): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const part of message.split(/;\s+(?=[\w.[\]]+:\s)/)) {
+    const match = /^([\w.[\]]+):\s+([\s\S]*)$/.exec(part.trim());
+    if (!match) return {}; // not the "field: message" shape: treat the message as a whole
+    const field = match[1].split('.').pop()!.replace(/\[\d+\]$/, '');
+    fields[field] = fields[field] ? `${fields[field]}; ${match[2]}` : match[2];
+  }
+  return fields;
+}
+
 const KNOWN_CODES = new Set<ErrorCode>(['UNAUTHENTICATED', 'FORBIDDEN', 'BAD_USER_INPUT', 'NOT_FOUND', 'CONFLICT']);
 
-/**
- * Turns the first GraphQL error into a typed error. The backend names the offending field at the
- * start of validation messages ("identifier: must be …", or "input.identifier: …" depending on
- * how deep the validator reports), so we take the last segment of that prefix.
- */
+/** Turns the first GraphQL error into a typed error (the backend reports one at a time). */
 export function toRequestError(errors: ReadonlyArray<GraphQLErrorShape>): GraphQLRequestError {
   const first = errors[0] ?? { message: 'Unexpected error.' };
   const rawCode = typeof first.extensions?.code === 'string' ? first.extensions.code : '';
   const code: ErrorCode = KNOWN_CODES.has(rawCode as ErrorCode) ? (rawCode as ErrorCode) : 'UNEXPECTED';
-  let field: string | undefined;
-  if (typeof first.extensions?.field === 'string') {
-    field = first.extensions.field;
-  } else {
-    const prefix = /^([\w.[\]]+):\s/.exec(first.message);
-    if (prefix) field = prefix[1].split('.').pop()?.replace(/\[\d+\]$/, '');
-  }
-  return new GraphQLRequestError(first.message, code, field);
+  const fieldErrors = code === 'BAD_USER_INPUT' || code === 'CONFLICT' ? parseFieldErrors(first.message) : {};
+  return new GraphQLRequestError(first.message, code, fieldErrors);
 }
 
 export function authHeader(token: string | null | undefined): Record<string, string> {
