@@ -68,11 +68,22 @@ function describeSinkError(value: unknown): GraphQLRequestError {
   return new GraphQLRequestError(reason || 'The live connection failed.', 'UNEXPECTED');
 }
 
+/**
+ * graphql-ws's dispose() awaits the pending connection attempt and rejects with its CloseEvent
+ * when that attempt fails; nobody is left to care at that point, so swallow it rather than
+ * surface an unhandled rejection.
+ */
+function disposeQuietly(client: Client | null): void {
+  if (client) Promise.resolve(client.dispose()).catch(() => {});
+}
+
 interface Entry {
   sub: LiveSubscription<unknown>;
   stop?: () => void;
   /** SSE only: whether this entry's stream is currently open. */
   open: boolean;
+  /** Consecutive restarts after graphql-ws gave up, for the backoff. */
+  retries: number;
 }
 
 export class LiveConnection {
@@ -91,7 +102,7 @@ export class LiveConnection {
   }
 
   subscribe<T>(sub: LiveSubscription<T>): () => void {
-    const entry: Entry = { sub: sub as LiveSubscription<unknown>, open: false };
+    const entry: Entry = { sub: sub as LiveSubscription<unknown>, open: false, retries: 0 };
     this.entries.add(entry);
     this.start(entry);
     this.report();
@@ -105,7 +116,7 @@ export class LiveConnection {
     this.disposed = true;
     for (const entry of this.entries) entry.stop?.();
     this.entries.clear();
-    void this.client?.dispose();
+    disposeQuietly(this.client);
     this.client = null;
   }
 
@@ -179,7 +190,8 @@ export class LiveConnection {
           if (!this.everConnected && !FATAL_CLOSE_CODES.has(closeCode(event) ?? 0)) {
             this.failedAttempts += 1;
             if (this.failedAttempts >= WS_ATTEMPTS_BEFORE_FALLBACK) {
-              this.switchToSse();
+              // Not from inside graphql-ws's own event dispatch: let it finish handling the close.
+              setTimeout(() => this.transport === 'websocket' && this.switchToSse(), 0);
               return;
             }
           }
@@ -196,10 +208,23 @@ export class LiveConnection {
       { query: sub.query, variables: sub.variables ?? {} },
       {
         next: (result) => {
+          entry.retries = 0;
           if (result.errors?.length && !result.data) this.fail(entry, toRequestError(result.errors as GraphQLErrorShape[]));
           else if (result.data) sub.next(result.data);
         },
-        error: (error) => this.fail(entry, describeSinkError(error)),
+        error: (error) => {
+          const code = closeCode(error);
+          // graphql-ws gives up for good on some close codes that a proxy or a restarting server
+          // can produce (1011, 4500…). Only a refused token is final for us; retry the rest.
+          if (code !== undefined && code !== 4401 && code !== 4403 && !this.disposed) {
+            this.setState(this.everConnected ? 'reconnecting' : 'connecting');
+            setTimeout(() => {
+              if (!this.disposed && this.entries.has(entry) && this.transport === 'websocket') this.startWebSocket(entry);
+            }, backoffMs(entry.retries++));
+            return;
+          }
+          this.fail(entry, describeSinkError(error));
+        },
         // The server ended the subscription (e.g. it is shutting down): start it again, after a
         // pause so that a server which completes at once cannot make us spin.
         complete: () => {
@@ -220,7 +245,7 @@ export class LiveConnection {
       entry.stop = undefined;
       stopWs?.();
     }
-    void client?.dispose();
+    disposeQuietly(client);
     for (const entry of this.entries) this.startSse(entry);
     this.setState('connecting');
   }
