@@ -1,7 +1,7 @@
 // The admin's server table with the four actions. "Generate Challenge" is deliberately absent:
 // the challenge flow is abandoned upstream, API keys replaced it.
 import { useMemo, useState } from 'preact/hooks';
-import { Ago, StatusPill } from '../shared/components.tsx';
+import { Ago, StatusPill, Versions } from '../shared/components.tsx';
 import { formatTimestamp, matchesSearch } from '../shared/format.ts';
 import type { Server } from './api.ts';
 
@@ -120,9 +120,8 @@ function Row({ server, busy, highlight, onAction }: { server: Server; busy: bool
       <td class="nowrap small">
         every {server.intervalSeconds} s<span class="muted"> · grace {server.graceSeconds} s</span>
       </td>
-      <td class="versions small">
-        <span>{server.openclawVersion ? `OpenClaw ${server.openclawVersion}` : 'OpenClaw —'}</span>
-        <span class="muted">{server.pluginVersion ? `plugin ${server.pluginVersion}` : 'plugin —'}</span>
+      <td class="versions">
+        <Versions openclaw={server.openclawVersion} plugin={server.pluginVersion} />
       </td>
       <td class="actions">
         {/* aria-labels carry the server's name: in a long table "Delete Server" alone is ambiguous. */}

@@ -43,6 +43,19 @@ export function UsageBar({ value }: { value: number | null | undefined }) {
   );
 }
 
+/** OpenClaw and plugin versions, stacked; a server that never reported shows a single dash. */
+export function Versions({ openclaw, plugin }: { openclaw: string | null; plugin: string | null }) {
+  if (!openclaw && !plugin) return <span class="muted">—</span>;
+  return (
+    <>
+      <span title="OpenClaw version">OpenClaw {openclaw ?? '—'}</span>
+      <span class="muted" title="harborforge-monitor plugin version">
+        plugin {plugin ?? '—'}
+      </span>
+    </>
+  );
+}
+
 const LIVE_TEXT: Record<LiveStatus['state'], string> = {
   connecting: 'Connecting…',
   live: 'Live',

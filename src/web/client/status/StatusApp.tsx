@@ -3,7 +3,7 @@
 // resynchronises by itself).
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { observeServerTime } from '../shared/clock.ts';
-import { Ago, ConnectionNotice, Header, LiveBadge, StatusPill, UsageBar } from '../shared/components.tsx';
+import { Ago, ConnectionNotice, Header, LiveBadge, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
 import { formatLoad, formatUptime, matchesSearch, STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
 import { GraphQLRequestError, request } from '../shared/graphql.ts';
 import { LiveConnection, type LiveStatus } from '../shared/live.ts';
@@ -297,10 +297,7 @@ function ServerRow({ server }: { server: OverviewServer }) {
       <td class="num nowrap">{formatLoad(server.loadAvg)}</td>
       <td class="num nowrap">{formatUptime(server.uptimeSeconds)}</td>
       <td class="versions">
-        <span title="OpenClaw version">{server.openclawVersion ? `OpenClaw ${server.openclawVersion}` : 'OpenClaw —'}</span>
-        <span class="muted" title="harborforge-monitor plugin version">
-          {server.pluginVersion ? `plugin ${server.pluginVersion}` : 'plugin —'}
-        </span>
+        <Versions openclaw={server.openclawVersion} plugin={server.pluginVersion} />
       </td>
       <td class="agents" title={agents.join(', ')}>
         {agents.length === 0 ? (
