@@ -1,6 +1,6 @@
 // The admin's server table with the four actions. "Generate Challenge" is deliberately absent:
 // the challenge flow is abandoned upstream, API keys replaced it.
-import { useMemo, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { Ago, StatusPill, Versions } from '../shared/components.tsx';
 import { formatTimestamp, matchesSearch } from '../shared/format.ts';
 import type { Server } from './api.ts';
@@ -14,8 +14,13 @@ interface Props {
   onAction(action: ServerAction, server: Server): void;
 }
 
+/** Rows rendered at first; "Show more" reveals the rest, so a fleet of thousands stays responsive. */
+const ROW_BATCH = 250;
+
 export function ServerList({ servers, busyId, highlightId, onAction }: Props) {
   const [search, setSearch] = useState('');
+  const [limit, setLimit] = useState(ROW_BATCH);
+  useEffect(() => setLimit(ROW_BATCH), [search]);
   const rows = useMemo(
     () =>
       servers
@@ -63,13 +68,20 @@ export function ServerList({ servers, busyId, highlightId, onAction }: Props) {
               </tr>
             </thead>
             <tbody>
-              {rows.map((server) => (
+              {rows.slice(0, limit).map((server) => (
                 <Row key={server.id} server={server} busy={busyId === server.id} highlight={highlightId === server.id} onAction={onAction} />
               ))}
             </tbody>
           </table>
         </div>
       )}
+      {rows.length > limit ? (
+        <p class="more">
+          <button type="button" class="button" onClick={() => setLimit(limit + ROW_BATCH)}>
+            Show {Math.min(ROW_BATCH, rows.length - limit)} more of {rows.length - limit} remaining
+          </button>
+        </p>
+      ) : null}
     </section>
   );
 }

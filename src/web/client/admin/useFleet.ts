@@ -32,13 +32,34 @@ export function useFleet(token: string, onAuthFailure: (error: GraphQLRequestErr
   // Ids deleted in this session: a late `serverUpdated` for them must not resurrect the row.
   const deleted = useRef(new Set<string>());
 
-  const upsert = useCallback((server: Server) => {
-    if (deleted.current.has(server.id)) return;
-    setServers((current) => new Map(current ?? []).set(server.id, server));
+  // serverUpdated fires on every heartbeat of every server: hundreds per second on a large fleet.
+  // Copying the map and re-rendering per event would swamp the page, so updates are collected
+  // and applied once per animation frame (the latest version of each server wins).
+  const queued = useRef(new Map<string, Server>());
+  const frame = useRef<number | null>(null);
+  const flush = useCallback(() => {
+    frame.current = null;
+    const batch = queued.current;
+    queued.current = new Map();
+    setServers((current) => {
+      const next = new Map(current ?? []);
+      for (const server of batch.values()) if (!deleted.current.has(server.id)) next.set(server.id, server);
+      return next;
+    });
   }, []);
+  const upsert = useCallback(
+    (server: Server) => {
+      if (deleted.current.has(server.id)) return;
+      queued.current.set(server.id, server);
+      frame.current ??= requestAnimationFrame(flush);
+    },
+    [flush],
+  );
+  useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
 
   const remove = useCallback((id: string) => {
     deleted.current.add(id);
+    queued.current.delete(id);
     setServers((current) => {
       if (!current?.has(id)) return current;
       const next = new Map(current);
@@ -58,7 +79,7 @@ export function useFleet(token: string, onAuthFailure: (error: GraphQLRequestErr
   const load = useCallback(async () => {
     try {
       const list = await fetchAllServers(token);
-      setServers(new Map(list.map((server) => [server.id, server])));
+      setServers(new Map(list.filter((server) => !deleted.current.has(server.id)).map((server) => [server.id, server])));
       setLoadError(null);
     } catch (error) {
       fail(error as GraphQLRequestError);
@@ -98,12 +119,6 @@ export function useFleet(token: string, onAuthFailure: (error: GraphQLRequestErr
           case 'STATUS_CHANGED':
           case 'REBOOTED':
             // serverUpdated carries the full server for these; nothing to fetch.
-            if (event.status) {
-              setServers((current) => {
-                const server = current?.get(event.serverId);
-                return server && event.status ? new Map(current).set(server.id, { ...server, status: event.status }) : current;
-              });
-            }
             break;
           default:
             // Added, updated, key generated or revoked: fetch the server's current facts.
