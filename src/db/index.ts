@@ -51,7 +51,7 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
     const prisma = new SqlitePrismaClient({
       adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' }),
     });
-    const store = createSqliteStore(raw);
+    const store = createSqliteStore(raw, file);
     return {
       provider: 'sqlite',
       prisma,

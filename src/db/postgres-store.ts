@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { applyHeartbeatBatch } from '../services/ingest-batch.ts';
 import type { ActiveKey, FleetRow, FleetStore, HeartbeatRow, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
 
 const TELEMETRY = [
@@ -83,11 +84,11 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
     FROM monitored_servers s LEFT JOIN server_states st ON st."serverId" = s.id`;
 
   return {
-    async ingest(work) {
+    async commitHeartbeats(batch) {
       const client = await pool.connect();
       try {
         await client.query('BEGIN');
-        const result = await work(transactionOn(client));
+        const result = await applyHeartbeatBatch(transactionOn(client), batch);
         await client.query('COMMIT');
         return result;
       } catch (error) {

@@ -1,9 +1,12 @@
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import type { ActiveKey, FleetRow, FleetStore, HeartbeatRow, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
+import { applyHeartbeatBatch, type BatchItem, type ItemOutcome } from '../services/ingest-batch.ts';
+import type { ActiveKey, FleetRow, FleetStore, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
 
 // Timestamps are stored as Unix milliseconds (the Prisma adapter runs with
 // timestampFormat 'unixepoch-ms'), so comparisons in SQL are plain integer comparisons.
 const toDate = (value: number | bigint | null): Date | null => (value == null ? null : new Date(Number(value)));
+const ms = (date: Date | null) => (date == null ? null : date.getTime());
 
 const TELEMETRY_COLUMNS = [
   'openclawVersion', 'pluginVersion', 'agents', 'cpuPct', 'memPct', 'diskPct', 'swapPct', 'load1', 'load5', 'load15', 'uptimeSeconds',
@@ -25,13 +28,15 @@ function stateFromRow(row: Record<string, any>): StateRow {
 export function openSqlite(file: string): Database.Database {
   const db = new Database(file, { timeout: 10_000 });
   db.pragma('journal_mode = WAL');
-  // FULL: a heartbeat is acknowledged only once its commit is on disk. Group commit keeps this cheap.
+  // FULL: a heartbeat is acknowledged only once its commit is on disk. The fsync happens on the
+  // writer thread, and group commit shares it among every heartbeat that arrived meanwhile.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   return db;
 }
 
-export function createSqliteStore(db: Database.Database): FleetStore {
+/** One heartbeat transaction's statements; run on the writer thread (src/db/sqlite-writer.ts). */
+export function createSqliteHeartbeatWriter(db: Database.Database): (batch: BatchItem[]) => Promise<ItemOutcome[]> {
   const selectKey = db.prepare(`
     SELECT k.id AS keyId, k.hash AS keyHash, k.prefix AS keyPrefix, k.createdAt AS keyCreatedAt, k.lastUsedAt AS keyLastUsedAt,
            s.id AS serverId, s.identifier, s.name, s.createdAt AS serverCreatedAt, s.intervalSeconds, s.graceSeconds
@@ -48,19 +53,9 @@ export function createSqliteStore(db: Database.Database): FleetStore {
     INSERT INTO heartbeats (serverId, receivedAt, ${TELEMETRY_COLUMNS.join(', ')})
     VALUES (@serverId, @receivedAt, ${TELEMETRY_COLUMNS.map((c) => '@' + c).join(', ')})`);
   const touchKey = db.prepare(`UPDATE api_keys SET lastUsedAt = ? WHERE id = ?`);
-  const fleetQuery = `
-    SELECT s.id, s.identifier, s.name, s.createdAt, s.intervalSeconds, s.graceSeconds, st.serverId AS stateServerId,
-           st.status, st.lastSeenAt, st.lateAt, st.offlineAt, st.heartbeatCount, ${TELEMETRY_COLUMNS.map((c) => 'st.' + c).join(', ')}
-    FROM monitored_servers s LEFT JOIN server_states st ON st.serverId = s.id`;
-  const selectFleet = db.prepare(`${fleetQuery} ORDER BY s.identifier`);
-  const toLate = db.prepare(`UPDATE server_states SET status = 'LATE' WHERE status = 'ONLINE' AND lateAt <= ? AND offlineAt > ? RETURNING serverId`);
-  const toOffline = db.prepare(
-    `UPDATE server_states SET status = 'OFFLINE' WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`,
-  );
-  const selectOfflineCandidates = db.prepare(`SELECT serverId, status FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
-  const prune = db.prepare(`DELETE FROM heartbeats WHERE receivedAt < ?`);
-
-  const ms = (date: Date | null) => (date == null ? null : date.getTime());
+  const begin = db.prepare('BEGIN IMMEDIATE');
+  const commit = db.prepare('COMMIT');
+  const rollback = db.prepare('ROLLBACK');
 
   const tx: IngestTransaction = {
     async findActiveKeys(hashes) {
@@ -86,9 +81,7 @@ export function createSqliteStore(db: Database.Database): FleetStore {
       return found;
     },
     async writeStates(rows) {
-      for (const row of rows) {
-        upsertState.run({ ...row, lastSeenAt: ms(row.lastSeenAt), lateAt: ms(row.lateAt), offlineAt: ms(row.offlineAt) });
-      }
+      for (const row of rows) upsertState.run({ ...row, lastSeenAt: ms(row.lastSeenAt), lateAt: ms(row.lateAt), offlineAt: ms(row.offlineAt) });
     },
     async insertHeartbeats(rows) {
       for (const row of rows) insertHeartbeat.run({ ...row, receivedAt: ms(row.receivedAt) });
@@ -98,29 +91,82 @@ export function createSqliteStore(db: Database.Database): FleetStore {
     },
   };
 
-  const begin = db.prepare('BEGIN IMMEDIATE');
-  const commit = db.prepare('COMMIT');
-  const rollback = db.prepare('ROLLBACK');
-  // Ingest batches are serialised by the caller, so no other statement on this connection can
-  // run between BEGIN and COMMIT even though the work function is async.
-  let busy = false;
+  // The writer thread handles one batch at a time, so nothing else runs on this connection
+  // between BEGIN and COMMIT although applyHeartbeatBatch is async.
+  return async (batch) => {
+    begin.run();
+    try {
+      const outcomes = await applyHeartbeatBatch(tx, batch);
+      commit.run();
+      return outcomes;
+    } catch (error) {
+      if (db.inTransaction) rollback.run();
+      throw error;
+    }
+  };
+}
+
+/**
+ * Runs heartbeat transactions on a worker thread with its own connection: the fsync of one
+ * batch then no longer blocks the event loop, which keeps accepting (and batching) requests.
+ */
+class SqliteWriterThread {
+  private readonly worker: Worker;
+  private readonly pending = new Map<number, { resolve: (o: ItemOutcome[]) => void; reject: (e: unknown) => void }>();
+  private nextId = 1;
+  private failure: Error | null = null;
+
+  constructor(file: string) {
+    this.worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { file } });
+    this.worker.unref();
+    this.worker.on('message', (message: { id: number; outcomes?: ItemOutcome[]; error?: string }) => {
+      const waiter = this.pending.get(message.id);
+      this.pending.delete(message.id);
+      if (!waiter) return;
+      if (message.error !== undefined) waiter.reject(new Error(`SQLite writer: ${message.error}`));
+      else waiter.resolve(message.outcomes!);
+    });
+    const fail = (error: Error) => {
+      this.failure = error;
+      for (const waiter of this.pending.values()) waiter.reject(error);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => code !== 0 && fail(new Error(`SQLite writer thread exited with ${code}`)));
+  }
+
+  commit(batch: BatchItem[]): Promise<ItemOutcome[]> {
+    if (this.failure) return Promise.reject(this.failure);
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.ref();
+      this.worker.postMessage({ id, batch });
+    }).finally(() => {
+      if (this.pending.size === 0) this.worker.unref();
+    }) as Promise<ItemOutcome[]>;
+  }
+
+  async close(): Promise<void> {
+    this.failure ??= new Error('SQLite writer closed');
+    await this.worker.terminate();
+  }
+}
+
+export function createSqliteStore(db: Database.Database, file: string): FleetStore {
+  const fleetQuery = `
+    SELECT s.id, s.identifier, s.name, s.createdAt, s.intervalSeconds, s.graceSeconds, st.serverId AS stateServerId,
+           st.status, st.lastSeenAt, st.lateAt, st.offlineAt, st.heartbeatCount, ${TELEMETRY_COLUMNS.map((c) => 'st.' + c).join(', ')}
+    FROM monitored_servers s LEFT JOIN server_states st ON st.serverId = s.id`;
+  const selectFleet = db.prepare(`${fleetQuery} ORDER BY s.identifier`);
+  const toLate = db.prepare(`UPDATE server_states SET status = 'LATE' WHERE status = 'ONLINE' AND lateAt <= ? AND offlineAt > ? RETURNING serverId`);
+  const selectOfflineCandidates = db.prepare(`SELECT serverId, status FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
+  const toOffline = db.prepare(`UPDATE server_states SET status = 'OFFLINE' WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
+  const prune = db.prepare(`DELETE FROM heartbeats WHERE receivedAt < ?`);
+  const writer = new SqliteWriterThread(file);
 
   return {
-    async ingest(work) {
-      if (busy) throw new Error('sqlite ingest transactions must not overlap');
-      busy = true;
-      begin.run();
-      try {
-        const result = await work(tx);
-        commit.run();
-        return result;
-      } catch (error) {
-        if (db.inTransaction) rollback.run();
-        throw error;
-      } finally {
-        busy = false;
-      }
-    },
+    commitHeartbeats: (batch) => writer.commit(batch),
     async loadFleet(filter) {
       const rows = (
         filter?.serverIds
@@ -142,6 +188,10 @@ export function createSqliteStore(db: Database.Database): FleetStore {
     async applySilence(now) {
       const at = now.getTime();
       const transitions: SilenceTransition[] = [];
+      // Cheap check first: the write lock is taken only when a transition is due.
+      if (!(db.prepare(`SELECT 1 FROM server_states WHERE (status = 'ONLINE' AND lateAt <= ?) OR (status IN ('ONLINE','LATE') AND offlineAt <= ?) LIMIT 1`).get(at, at))) {
+        return transitions;
+      }
       db.transaction(() => {
         const offline = selectOfflineCandidates.all(at) as { serverId: string; status: StoredStatus }[];
         toOffline.run(at);
@@ -157,6 +207,7 @@ export function createSqliteStore(db: Database.Database): FleetStore {
       db.prepare('SELECT 1').get();
     },
     async close() {
+      await writer.close();
       db.close();
     },
   };

@@ -1,3 +1,5 @@
+import type { BatchItem, ItemOutcome } from '../services/ingest-batch.ts';
+
 // The SQL that the hot paths need (heartbeat ingest, the fleet overview, the status sweep),
 // written once per provider with prepared statements / set-based queries. Everything else goes
 // through Prisma. DESIGN.md measured Prisma at ~2k single writes/s; the ingest target is ~12k/s.
@@ -75,7 +77,8 @@ export interface IngestTransaction {
 }
 
 export interface FleetStore {
-  ingest<T>(work: (tx: IngestTransaction) => Promise<T>): Promise<T>;
+  /** Commits a batch of heartbeats in one transaction; one outcome per item, in order. */
+  commitHeartbeats(batch: BatchItem[]): Promise<ItemOutcome[]>;
   loadFleet(filter?: { serverIds?: string[] }): Promise<FleetRow[]>;
   /** Moves silent servers to LATE / OFFLINE, each transition exactly once across instances. */
   applySilence(now: Date): Promise<SilenceTransition[]>;

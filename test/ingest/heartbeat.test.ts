@@ -10,7 +10,7 @@ describe('heartbeat-v2', () => {
   let apiKey: string;
 
   const historyCount = () => server.app.services.db.prisma.heartbeat.count();
-  const post = (body: string | Buffer, headers: Record<string, string>) =>
+  const post = (body: string, headers: Record<string, string>) =>
     fetch(`${server.url}/monitor/server/heartbeat-v2`, { method: 'POST', headers, body }).then(async (r) => ({ status: r.status, body: await r.json().catch(() => null) }));
 
   beforeAll(async () => {

@@ -48,8 +48,9 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn(token: string): void
         <form class="card signin" onSubmit={submit} noValidate>
           <h2>Sign in</h2>
           <p class="muted">
-            Use the admin token the server was started with (<code>HARBORFORGE_ADMIN_TOKEN</code>) or one created
-            with <code>npm run admin</code>. It is kept in this browser tab only.
+            Use the token the server printed on its first start (also saved in <code>data/admin-token</code>), the
+            value of <code>HARBORFORGE_ADMIN_TOKEN</code>, or one made with{' '}
+            <code>npm run admin -- create &lt;name&gt;</code>. It is kept in this browser tab only.
           </p>
           {notice ? (
             <p class="notice notice-warn" role="status">

@@ -1,0 +1,2 @@
+export declare const PROVIDERS: string[];
+export declare function composeSchema(provider: string): string;
