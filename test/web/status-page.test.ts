@@ -3,7 +3,7 @@
 // fallback when WebSockets never get through.
 import type { Browser, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { seedHeartbeat, startTestServer, uniqueIdentifier, waitFor, type TestServer } from '../helpers/server.ts';
+import { ADMIN_TOKEN, seedHeartbeat, startTestServer, uniqueIdentifier, waitFor, type TestServer } from '../helpers/server.ts';
 import { chromiumAvailable, launchChromium, markDocument, openPage, screenshot } from './browser.ts';
 
 const available = chromiumAvailable();
@@ -149,6 +149,38 @@ describe.skipIf(!available)('status page', () => {
     expect((await server.heartbeat(apiKey, seedHeartbeat(identifier))).status).toBe(200);
     await waitForStatus(page, identifier, 'ONLINE');
     expect(problems.filter((problem) => !problem.includes('WebSocket'))).toEqual([]);
+    await context.close();
+  });
+});
+
+describe.skipIf(!available)('status page when the overview is not public', () => {
+  let server: TestServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    [server, browser] = await Promise.all([startTestServer({ web: true, publicOverview: false }), launchChromium()]);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  it('asks for a sign-in, then shows the fleet with the admin token of the same tab', async () => {
+    const identifier = uniqueIdentifier('private');
+    await server.createServer(identifier);
+    const { page, problems, context } = await openPage(browser, `${server.url}/`);
+    await page.getByRole('alert').filter({ hasText: 'not public' }).waitFor();
+    expect(await row(page, identifier).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'Sign in on the admin page' }).click();
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Admin token').press('Enter');
+    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+    await page.getByRole('link', { name: 'Status page' }).click();
+    await waitForStatus(page, identifier, 'PENDING');
+    await page.locator('[data-live-state="live"]').waitFor();
+    // The browser logs the refused anonymous request (401/403) as a console error; nothing else may appear.
+    expect(problems.filter((problem) => !/status of 40[13]/.test(problem))).toEqual([]);
     await context.close();
   });
 });
