@@ -75,8 +75,6 @@ export function createSidecarSupervisor({ logger, execPath = process.execPath, s
       return;
     }
     child = proc;
-    // Never let our end of the channel keep the gateway alive during its own shutdown.
-    proc.channel?.unref?.();
     pipeLines(proc.stdout, 'info');
     pipeLines(proc.stderr, 'warn');
     proc.once('error', (error) => {

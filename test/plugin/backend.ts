@@ -1,10 +1,7 @@
 // The real HarborForge backend for the plugin's end-to-end tests, driven through its admin REST
 // API the way an administrator's tools would (register a server, issue and revoke its key).
-import { mkdtempSync, rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { randomBytes } from 'node:crypto';
-import { startServer } from '../../src/server.ts';
+// The server itself comes from the shared test helper (fresh SQLite file, admin token).
+import { startTestServer } from '../helpers/server.ts';
 
 export interface RestServer {
   id: string;
@@ -35,19 +32,12 @@ export interface Backend {
 }
 
 export async function startBackend(): Promise<Backend> {
-  const dataDir = mkdtempSync(path.join(os.tmpdir(), 'hf-plugin-e2e-'));
-  const adminToken = `e2e-admin-${randomBytes(16).toString('hex')}`;
-  const server = await startServer({ dataDir, port: 0, host: '127.0.0.1', adminToken, logLevel: 'silent' });
+  const server = await startTestServer();
 
   async function admin<T>(method: string, route: string, body?: unknown): Promise<T> {
-    const res = await fetch(`${server.url}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${adminToken}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const text = await res.text();
-    if (!res.ok) throw new Error(`${method} ${route} → ${res.status} ${text}`);
-    return (text ? JSON.parse(text) : undefined) as T;
+    const res = await server.rest(method, route, body === undefined ? {} : { body });
+    if (res.status < 200 || res.status >= 300) throw new Error(`${method} ${route} → ${res.status} ${JSON.stringify(res.body)}`);
+    return res.body as T;
   }
 
   async function getServer(serverId: string): Promise<RestServer> {
@@ -75,9 +65,6 @@ export async function startBackend(): Promise<Backend> {
       }
       throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}; last seen: ${JSON.stringify(last)}`);
     },
-    async close() {
-      await server.close();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    close: () => server.stop(),
   };
 }

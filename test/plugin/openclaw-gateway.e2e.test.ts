@@ -58,11 +58,23 @@ function newRoot(): string {
   return root;
 }
 
-/** The gateway's own output and log file, for failure messages. */
+/** The gateway's console output and the messages of its JSON log file, for failure messages. */
 function gatewayDiagnostics(gateway: Gateway): string {
   let log = '';
   try {
-    log = readFileSync(gateway.logFile, 'utf8').split('\n').slice(-40).join('\n');
+    log = readFileSync(gateway.logFile, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .slice(-40)
+      .map((line) => {
+        try {
+          const entry = JSON.parse(line);
+          return `${entry.time} ${entry._meta?.logLevelName ?? ''} ${typeof entry.message === 'string' ? entry.message : line}`;
+        } catch {
+          return line;
+        }
+      })
+      .join('\n');
   } catch {
     // not written yet
   }
@@ -124,7 +136,6 @@ describe('harborforge-monitor in a real OpenClaw gateway', () => {
       const t1 = Date.now();
       const { code } = await gateway.stop(30_000);
       const stopMs = Date.now() - t1;
-      if (process.env.HF_DEBUG) console.log(gateway.output().split("\n").slice(-25).join("\n"));
       expect(code, gatewayDiagnostics(gateway)).toBe(0);
       expect(gateway.output()).toMatch(/harborforge-monitor: stopping telemetry sidecar \(pid \d+\): gateway stopping/);
       await waitUntil(() => !isAlive(sidecars[0]!), 2_000, `sidecar ${sidecars[0]} to be gone`);
@@ -150,9 +161,7 @@ describe('harborforge-monitor in a real OpenClaw gateway', () => {
       }
       expect(gateway.child.exitCode).toBeNull(); // still running
       expect(gateway.output()).not.toMatch(/telemetry sidecar started/);
-      const t1 = Date.now();
       const { code } = await gateway.stop(30_000);
-      if (process.env.HF_DEBUG) console.log('stop without sidecar', Date.now() - t1);
       expect(code).toBe(0);
     },
     3 * 60_000,
