@@ -166,4 +166,33 @@ describe.skipIf(!available)('admin page', () => {
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it('works from the keyboard, with visible focus and a label on every field', async () => {
+    const { page, problems, context } = await openPage(browser, `${server.url}/admin`);
+    // The token field has focus on arrival: type and press Enter, no mouse.
+    await page.waitForFunction(() => document.activeElement?.id === 'admin-token', undefined, { timeout: 5_000 });
+    await page.keyboard.type(ADMIN_TOKEN);
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Servers' }).waitFor();
+
+    await page.keyboard.press('Tab');
+    const focused = await page.evaluate(() => {
+      const element = document.activeElement as HTMLElement;
+      const style = getComputedStyle(element);
+      return { text: element.textContent, outline: `${style.outlineStyle} ${style.outlineWidth}` };
+    });
+    expect(focused).toEqual({ text: 'Skip to content', outline: 'solid 3px' });
+
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, textarea, button')]
+        .filter((element) => {
+          const labelled = (element as HTMLInputElement).labels?.length || element.getAttribute('aria-label') || element.getAttribute('aria-labelledby');
+          return !labelled && !(element.textContent ?? '').trim();
+        })
+        .map((element) => element.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
+    expect(problems).toEqual([]);
+    await context.close();
+  });
 });

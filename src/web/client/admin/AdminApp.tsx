@@ -96,7 +96,7 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
           Sign out
         </button>
       </Header>
-      <main id="main" class="page">
+      <main id="main" class="page" tabIndex={-1}>
         <ConnectionNotice status={fleet.live} />
         <AddServerForm
           token={token}

@@ -44,7 +44,7 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn(token: string): void
           Status page
         </a>
       </Header>
-      <main id="main" class="page page-narrow">
+      <main id="main" class="page page-narrow" tabIndex={-1}>
         <form class="card signin" onSubmit={submit} noValidate>
           <h2>Sign in</h2>
           <p class="muted">

@@ -96,6 +96,10 @@ export function ConnectionNotice({ status, lastUpdate }: { status: LiveStatus; l
 export function Header({ title, children }: { title: string; children?: ComponentChildren }) {
   return (
     <header class="topbar">
+      {/* First in tab order, visible only when focused: keyboard users skip the header links. */}
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
       <div class="brand">
         <svg class="brand-mark" viewBox="0 0 24 24" aria-hidden="true" focusable="false">
           <path d="M3 17h18l-2 4H5zM12 3v11M12 3l6 8h-6M12 6l-5 6h5" />

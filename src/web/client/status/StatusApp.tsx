@@ -107,7 +107,7 @@ export function StatusApp() {
           Admin
         </a>
       </Header>
-      <main id="main" class="page">
+      <main id="main" class="page" tabIndex={-1}>
         <ConnectionNotice status={live} lastUpdate={overview?.generatedAt} />
         {error ? <ErrorNotice error={error} /> : null}
         {overview ? (
