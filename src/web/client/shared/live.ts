@@ -126,6 +126,7 @@ export class LiveConnection {
   }
 
   private setState(state: LiveState, message?: string): void {
+    if (this.disposed) return; // late socket events after the page let go of us
     const wasLive = this.state === 'live';
     if (state === 'live' && this.lostSinceConnected) {
       this.lostSinceConnected = false;
