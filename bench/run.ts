@@ -19,7 +19,7 @@ import WebSocket from 'ws';
 
 const root = join(import.meta.dirname, '..');
 const TOKEN = 'bench-admin-token-0123456789';
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 40_000);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SERVERS = 1000;
@@ -90,7 +90,7 @@ function drive(url: string, fleet: { identifier: string; key: string }[], option
   return autocannon({
     url: `${url}/monitor/server/heartbeat-v2`,
     connections: CONNECTIONS,
-    duration: SECONDS,
+    amount: REQUESTS,
     ...options,
     requests: [
       {
@@ -110,7 +110,7 @@ const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFracti
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'hf-bench-'));
-  console.log(`HarborForge ingest benchmark — ${SERVERS} servers, ${CONNECTIONS} connections, ${ROUNDS} x ${SECONDS} s per server, alternating`);
+  console.log(`HarborForge ingest benchmark — ${SERVERS} servers, ${CONNECTIONS} connections, ${ROUNDS} x ${REQUESTS} requests per server, alternating`);
   const hf = await start(['src/main.ts'], { DATA_DIR: dataDir, PORT: '0', HARBORFORGE_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' }, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
   const bare = await start(['bench/bare-server.ts'], {}, /listening (\d+)/);
   try {
@@ -137,7 +137,7 @@ async function main() {
     const hfNon2xx = sum(results.hf, (r) => r.non2xx + r.errors + r.timeouts);
 
     // p99 at half the measured rate.
-    const half = await drive(hf.url, fleet, { overallRate: Math.round(hfRate / 2), connections: CONNECTIONS });
+    const half = await drive(hf.url, fleet, { overallRate: Math.round(hfRate / 2), connections: CONNECTIONS, amount: Math.round(hfRate / 2) * 8 });
     const rows = new Database(join(dataDir, 'harborforge.db'), { readonly: true }).prepare('SELECT count(*) AS n FROM heartbeats').get() as { n: number };
     const total2xx = hf2xx + half['2xx'];
 
@@ -168,8 +168,8 @@ async function main() {
     })();
     db.close();
     // (The 9,000 extra servers are inserted directly: registration speed is not what is measured.)
-    const reportAll = await drive(hf.url, bigFleet, { amount: bigFleet.length, duration: undefined, connections: 32 });
-    const background = drive(hf.url, bigFleet, { overallRate: 333, connections: 8, duration: 12 });
+    const reportAll = await drive(hf.url, bigFleet, { amount: bigFleet.length, connections: 32 });
+    const background = drive(hf.url, bigFleet, { overallRate: 333, connections: 8, amount: 333 * 11 });
     await new Promise((r) => setTimeout(r, 1000));
     const overviewQuery = JSON.stringify({ query: '{ overview { generatedAt totals { servers online late offline pending } servers { identifier name status lastSeenAt openclawVersion pluginVersion agents { id name } cpuPct memPct diskPct swapPct loadAvg uptimeSeconds } } }' });
     const overview = await autocannon({

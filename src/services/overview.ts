@@ -1,7 +1,11 @@
-// The fleet overview: computed from one query, cached until something changes, and pushed to
-// subscribers at most once per coalescing window however many heartbeats arrive.
+// The fleet overview, kept in memory and up to date from the same events subscribers get (from
+// every instance when pub/sub goes through Redis), so neither a query nor a push reads the
+// database. It is reloaded from the database at start and once a minute, so that an event lost
+// on the way (a Redis reconnect) cannot leave it wrong for long. Pushes to subscribers are
+// coalesced: at most one per window, however many heartbeats arrive.
 import { Repeater } from 'graphql-yoga';
 import type { Services } from './context.ts';
+import { statusAt, thresholds } from './status.ts';
 import { toServerView, type ServerView } from './views.ts';
 
 export interface Overview {
@@ -10,23 +14,19 @@ export interface Overview {
   servers: ServerView[];
 }
 
-export async function computeOverview(services: Services): Promise<Overview> {
-  const rows = await services.db.store.loadFleet();
-  const now = services.now();
-  const totals = { servers: rows.length, online: 0, late: 0, offline: 0, pending: 0 };
-  const servers = rows.map((row) => {
-    const view = toServerView(row, row.state, null, now);
-    totals[view.status.toLowerCase() as 'online' | 'late' | 'offline' | 'pending'] += 1;
-    return view;
-  });
-  return { generatedAt: now, totals, servers };
-}
+const RESYNC_MS = 60_000;
+/** Updates for a deleted server that were published before its deletion are ignored this long. */
+const TOMBSTONE_MS = 60_000;
+
+const asDate = (value: Date | string | null) => (value == null ? null : value instanceof Date ? value : new Date(value));
 
 export class OverviewFeed {
-  private cached: Overview | null = null;
-  private dirty = true;
-  private computing: Promise<Overview> | null = null;
+  private readonly servers = new Map<string, ServerView>();
+  private readonly tombstones = new Map<string, number>();
+  private sorted: ServerView[] | null = null;
+  private loading: Promise<void>;
   private pushTimer: NodeJS.Timeout | null = null;
+  private readonly resyncTimer: NodeJS.Timeout;
   private readonly listeners = new Set<(overview: Overview) => void>();
   private readonly stopListening: () => void;
 
@@ -35,41 +35,50 @@ export class OverviewFeed {
     /** Subscribers get at most one overview per window. */
     private readonly coalesceMs = 250,
   ) {
-    // Both topics carry changes from every instance when pub/sub goes through Redis.
-    const controller = new AbortController();
-    const watch = async (iterable: AsyncIterable<unknown>) => {
-      for await (const _ of iterable) this.invalidate();
-    };
-    const fleet = services.pubsub.subscribe('fleet:event');
-    const servers = services.pubsub.subscribe('server:updated');
-    void watch(fleet).catch(() => {});
-    void watch(servers).catch(() => {});
+    const updates = services.pubsub.subscribe('server:updated');
+    const events = services.pubsub.subscribe('fleet:event');
+    void (async () => {
+      for await (const view of updates) this.apply(view);
+    })().catch(() => {});
+    void (async () => {
+      for await (const event of events) {
+        if (event.type !== 'SERVER_DELETED') continue;
+        this.servers.delete(event.serverId);
+        this.tombstones.set(event.serverId, Date.now());
+        this.changed(true);
+      }
+    })().catch(() => {});
     this.stopListening = () => {
-      controller.abort();
-      void fleet.return?.();
-      void servers.return?.();
+      void updates.return?.();
+      void events.return?.();
     };
+    this.loading = this.reload();
+    this.resyncTimer = setInterval(() => void this.reload().catch((error) => services.logger.error({ err: error }, 'overview resync failed')), RESYNC_MS);
+    this.resyncTimer.unref();
   }
 
-  /** The current overview; recomputed only when something changed since the last one. */
-  current(): Promise<Overview> {
-    if (!this.dirty && this.cached) return Promise.resolve(this.cached);
-    if (!this.computing) {
-      this.dirty = false;
-      this.computing = computeOverview(this.services)
-        .then((overview) => {
-          this.cached = overview;
-          return overview;
-        })
-        .finally(() => {
-          this.computing = null;
-        });
+  private async reload(): Promise<void> {
+    const rows = await this.services.db.store.loadFleet();
+    const now = this.services.now();
+    this.servers.clear();
+    for (const row of rows) this.servers.set(row.id, toServerView(row, row.state, null, now));
+    this.changed(true);
+  }
+
+  private apply(view: ServerView): void {
+    const tombstone = this.tombstones.get(view.id);
+    if (tombstone !== undefined) {
+      if (Date.now() - tombstone < TOMBSTONE_MS) return;
+      this.tombstones.delete(view.id);
     }
-    return this.computing;
+    const isNew = !this.servers.has(view.id);
+    // Views that crossed Redis carry dates as strings; the public overview never shows keys.
+    this.servers.set(view.id, { ...view, createdAt: asDate(view.createdAt)!, lastSeenAt: asDate(view.lastSeenAt), apiKey: null });
+    this.changed(isNew);
   }
 
-  invalidate(): void {
-    this.dirty = true;
+  private changed(membership: boolean): void {
+    if (membership) this.sorted = null;
     if (this.listeners.size === 0 || this.pushTimer) return;
     this.pushTimer = setTimeout(() => {
       this.pushTimer = null;
@@ -77,9 +86,31 @@ export class OverviewFeed {
         (overview) => {
           for (const listener of this.listeners) listener(overview);
         },
-        (error) => this.services.logger.error({ err: error }, 'overview recomputation failed'),
+        (error) => this.services.logger.error({ err: error }, 'overview push failed'),
       );
     }, this.coalesceMs);
+  }
+
+  /** The overview now: statuses are derived from the clock at this moment. */
+  async current(): Promise<Overview> {
+    await this.loading;
+    this.sorted ??= [...this.servers.values()].sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
+    const now = this.services.now();
+    const totals = { servers: 0, online: 0, late: 0, offline: 0, pending: 0 };
+    const servers = this.sorted.map((known) => {
+      const view = this.servers.get(known.id) ?? known;
+      const state = view.lastSeenAt ? thresholds(view.lastSeenAt, view.intervalSeconds, view.graceSeconds) : null;
+      const status = statusAt(state, now);
+      totals.servers += 1;
+      totals[status.toLowerCase() as 'online' | 'late' | 'offline' | 'pending'] += 1;
+      return status === view.status ? view : { ...view, status };
+    });
+    return { generatedAt: now, totals, servers };
+  }
+
+  /** Kept for callers that changed the database behind the events' back (tests, admin tools). */
+  invalidate(): void {
+    this.loading = this.reload();
   }
 
   /** First the current state, then every coalesced change. */
@@ -95,6 +126,7 @@ export class OverviewFeed {
 
   close(): void {
     if (this.pushTimer) clearTimeout(this.pushTimer);
+    clearInterval(this.resyncTimer);
     this.listeners.clear();
     this.stopListening();
   }
