@@ -10,7 +10,24 @@ import { createSidecarSupervisor } from './lib/sidecar.js';
 
 const CONFIG_PATH = `plugins.entries.${PLUGIN_ID}.config`;
 
-/** Registers the plugin's hooks on an OpenClaw plugin API object. Exported for tests. */
+/**
+ * The part of OpenClaw's plugin API (OpenClawPluginApi) this plugin uses; everything optional is
+ * feature-detected, so older and newer hosts both work.
+ * @typedef {object} PluginApi
+ * @property {string} [registrationMode] "full" in the live gateway
+ * @property {unknown} [pluginConfig] plugins.entries.harborforge-monitor.config
+ * @property {any} [config] the whole OpenClaw config
+ * @property {{ version?: string }} [runtime]
+ * @property {import('./lib/sidecar.js').Logger} [logger]
+ * @property {(hook: string, handler: (event: any, ctx?: any) => unknown) => void} [on]
+ * @property {{ onDispose?: (fn: () => unknown) => unknown }} [lifecycle]
+ */
+
+/**
+ * Registers the plugin's hooks on an OpenClaw plugin API object. Exported for tests.
+ * @param {PluginApi} api
+ * @param {{ supervisorFactory?: (options: { logger: import('./lib/sidecar.js').Logger }) => Pick<import('./lib/sidecar.js').SidecarSupervisor, 'start' | 'stop'> }} [options]
+ */
 export function register(api, { supervisorFactory = createSidecarSupervisor } = {}) {
   // Older hosts have no registrationMode and only register in the gateway; newer ones also
   // register for discovery/setup/CLI metadata, where starting anything would leak processes.
@@ -51,8 +68,14 @@ export function register(api, { supervisorFactory = createSidecarSupervisor } = 
   api.lifecycle?.onDispose?.(() => supervisor.stop('plugin disposed'));
 }
 
+/**
+ * @param {import('./lib/sidecar.js').Logger} base
+ * @param {string} prefix
+ * @returns {Required<import('./lib/sidecar.js').Logger>}
+ */
 function prefixedLogger(base, prefix) {
-  const at = (level) => (message) => (base[level] ?? base.info).call(base, `${prefix}${message}`);
+  /** @param {'debug' | 'info' | 'warn' | 'error'} level */
+  const at = (level) => /** @param {string} message */ (message) => (base[level] ?? base.info).call(base, `${prefix}${message}`);
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }
 
@@ -60,5 +83,6 @@ export default {
   id: PLUGIN_ID,
   name: 'HarborForge Monitor',
   description: "Reports this server's health to a HarborForge Monitor backend",
+  /** @param {PluginApi} api */
   register: (api) => register(api),
 };

@@ -16,8 +16,18 @@ export const MAX_INTERVAL_SEC = 3600;
  * Reads plugins.entries.harborforge-monitor.config. Returns { settings } when the plugin can run,
  * or { problems } (human-readable, naming the config keys) when it cannot.
  */
+/**
+ * @typedef {{ backendUrl: string, apiKey: string, identifier: string, intervalSec: number, diskPath: string }} PluginSettings
+ */
+
+/**
+ * @param {unknown} pluginConfig
+ * @returns {{ settings: PluginSettings, problems?: undefined } | { settings?: undefined, problems: string[] }}
+ */
 export function resolvePluginSettings(pluginConfig) {
-  const cfg = pluginConfig && typeof pluginConfig === 'object' ? pluginConfig : {};
+  /** @type {Record<string, unknown>} */
+  const cfg = pluginConfig && typeof pluginConfig === 'object' ? /** @type {Record<string, unknown>} */ (pluginConfig) : {};
+  /** @type {string[]} */
   const problems = [];
 
   const backendUrl = typeof cfg.backendUrl === 'string' ? cfg.backendUrl.trim() : '';
@@ -37,12 +47,14 @@ export function resolvePluginSettings(pluginConfig) {
   return { settings: { backendUrl, apiKey, identifier, intervalSec: resolveIntervalSec(cfg.intervalSec), diskPath } };
 }
 
+/** @param {unknown} value */
 function resolveIntervalSec(value) {
   const n = typeof value === 'string' ? Number(value) : value;
   if (typeof n !== 'number' || !Number.isFinite(n)) return DEFAULT_INTERVAL_SEC;
   return Math.min(MAX_INTERVAL_SEC, Math.max(MIN_INTERVAL_SEC, Math.round(n)));
 }
 
+/** @param {string} text */
 function isHttpUrl(text) {
   try {
     const url = new URL(text);
@@ -58,6 +70,10 @@ function isHttpUrl(text) {
  * (which newer versions also materialise internally next to `entries`). Like OpenClaw's own
  * listAgentEntries, `entries` wins when present. The display name falls back to identity.name,
  * then to the id.
+ */
+/**
+ * @param {any} config the OpenClaw config (api.config or the hook context's config)
+ * @returns {Array<{ id: string, name: string }>}
  */
 export function agentsFromConfig(config) {
   const agents = config?.agents;
@@ -106,10 +122,17 @@ const INHERITED_ENV = [
 ];
 
 /** The sidecar's environment: the same HARBORFORGE_* variables as standalone mode, plus the gateway's facts. */
+/**
+ * @param {PluginSettings} settings
+ * @param {{ openclawVersion: string | null, agents: Array<{ id: string, name: string }> | null, parentPid: number | null, baseEnv?: Record<string, string | undefined> }} facts
+ * @returns {Record<string, string>}
+ */
 export function sidecarEnv(settings, { openclawVersion, agents, parentPid, baseEnv = process.env }) {
+  /** @type {Record<string, string>} */
   const env = {};
   for (const name of INHERITED_ENV) {
-    if (baseEnv[name] != null) env[name] = baseEnv[name];
+    const value = baseEnv[name];
+    if (value != null) env[name] = value;
   }
   env.HARBORFORGE_URL = settings.backendUrl;
   env.HARBORFORGE_API_KEY = settings.apiKey;

@@ -27,7 +27,16 @@ const ACTIVE = Symbol.for('harborforge-monitor.activeSidecar');
  * except a clean exit (0, e.g. it got the terminal's Ctrl-C with the gateway) and a configuration
  * refusal (78).
  */
-export function createSidecarSupervisor({ logger, execPath = process.execPath, script = TELEMETRY_SCRIPT, graceMs = STOP_GRACE_MS } = {}) {
+/**
+ * @typedef {{ debug?: (m: string) => void, info: (m: string) => void, warn: (m: string) => void, error: (m: string) => void }} Logger
+ * @typedef {{ readonly pid: number | null, readonly running: boolean, start(env: Record<string, string>): Promise<void>, stop(reason?: string): Promise<void> }} SidecarSupervisor
+ */
+
+/**
+ * @param {{ logger: Logger, execPath?: string, script?: string, graceMs?: number }} options
+ * @returns {SidecarSupervisor}
+ */
+export function createSidecarSupervisor({ logger, execPath = process.execPath, script = TELEMETRY_SCRIPT, graceMs = STOP_GRACE_MS }) {
   let child = null;
   let env = null;
   let wanted = false;

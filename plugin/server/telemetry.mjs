@@ -39,6 +39,31 @@ const FIRST_BEAT_DELAY_MS = 1_000; // lets the first heartbeat carry a CPU readi
 const REPEAT_FAILURE_LOG_MS = 10 * 60_000; // a persisting failure is repeated at most this often
 const PARENT_POLL_MS = 1_000;
 
+/**
+ * @typedef {object} Settings
+ * @property {string} heartbeatUrl full URL of the heartbeat endpoint
+ * @property {string} apiKey
+ * @property {string} identifier
+ * @property {number} intervalSec
+ * @property {string} diskPath
+ * @property {string | null} openclawVersion
+ * @property {Array<string | { id: string, name: string }> | null} agents
+ * @property {number | null} parentPid
+ *
+ * @typedef {object} Metrics
+ * @property {number | null} [cpu_pct]
+ * @property {number | null} [mem_pct]
+ * @property {number | null} [disk_pct]
+ * @property {number | null} [swap_pct]
+ * @property {number[] | null} [load_avg]
+ * @property {number | null} [uptime_seconds]
+ *
+ * @typedef {{ idle: number, total: number }} CpuTimes
+ * @typedef {'ok' | 'unauthorized' | 'conflict' | 'rejected' | 'server' | 'network' | 'aborted'} OutcomeKind
+ * @typedef {{ kind: OutcomeKind, status?: number, message?: string, retryAfterMs?: number }} Outcome
+ * @typedef {(level: 'debug' | 'info' | 'warn' | 'error', text: string) => void} LogFn
+ */
+
 /** The plugin's own version, from the package.json next to server/ (null if unreadable). */
 export const PLUGIN_VERSION = readPluginVersion();
 
@@ -59,8 +84,14 @@ function readPluginVersion() {
  * when the plugin starts it). Returns { settings, errors, warnings }: errors make the sidecar
  * refuse to start; warnings are logged once.
  */
+/**
+ * @param {Record<string, string | undefined>} [env]
+ * @returns {{ settings: Settings, errors: string[], warnings: string[] }}
+ */
 export function readSettings(env = process.env) {
+  /** @type {string[]} */
   const errors = [];
+  /** @type {string[]} */
   const warnings = [];
 
   const rawUrl = (env.HARBORFORGE_URL ?? '').trim();
@@ -109,7 +140,7 @@ export function readSettings(env = process.env) {
 
   return {
     settings: {
-      heartbeatUrl,
+      heartbeatUrl: heartbeatUrl ?? '',
       apiKey,
       identifier,
       intervalSec,
@@ -123,6 +154,7 @@ export function readSettings(env = process.env) {
   };
 }
 
+/** @param {string | undefined} raw @param {string[]} warnings */
 function parseIntervalSec(raw, warnings) {
   if (raw == null || String(raw).trim() === '') return DEFAULT_INTERVAL_SEC;
   const value = Number(raw);
@@ -136,6 +168,7 @@ function parseIntervalSec(raw, warnings) {
 }
 
 /** The heartbeat endpoint under a base URL; keeps a base path (https://host/hf → /hf/monitor/...). */
+/** @param {string} baseUrl */
 export function heartbeatUrlFor(baseUrl) {
   const url = new URL(baseUrl);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol ${url.protocol}`);
@@ -146,6 +179,7 @@ export function heartbeatUrlFor(baseUrl) {
 }
 
 /** A URL fit for logs: no user:password, no query string. */
+/** @param {string} url */
 export function redactUrl(url) {
   try {
     const u = new URL(url);
@@ -160,8 +194,13 @@ export function redactUrl(url) {
 }
 
 /** Agents as the backend accepts them: names or {id, name}, trimmed, bounded, no empties. */
+/**
+ * @param {unknown} value
+ * @returns {Array<string | { id: string, name: string }> | null}
+ */
 export function normalizeAgents(value) {
   if (!Array.isArray(value)) return null;
+  /** @type {Array<string | { id: string, name: string }>} */
   const out = [];
   for (const item of value) {
     if (out.length >= MAX_AGENTS) break;
@@ -178,6 +217,7 @@ export function normalizeAgents(value) {
   return out;
 }
 
+/** @param {string} text @param {number} max */
 function truncate(text, max) {
   return text.length > max ? text.slice(0, max) : text;
 }
@@ -190,6 +230,7 @@ function truncate(text, max) {
  * Cumulative CPU time over all cores: { idle, total } in ticks (or ms from os.cpus()). Linux reads
  * /proc/stat, which, unlike os.cpus(), counts iowait as idle and includes softirq and steal.
  */
+/** @returns {Promise<CpuTimes>} */
 export async function readCpuTimes() {
   try {
     const stat = await readFile('/proc/stat', 'utf8');
@@ -202,6 +243,7 @@ export async function readCpuTimes() {
 }
 
 /** Parses the aggregate "cpu" line of /proc/stat. */
+/** @param {string} text @returns {CpuTimes | null} */
 export function parseProcStatCpu(text) {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return null;
@@ -214,6 +256,7 @@ export function parseProcStatCpu(text) {
   return { idle: idleAll, total: user + nice + system + irq + softirq + steal + idleAll };
 }
 
+/** @param {import('node:os').CpuInfo[]} cpus @returns {CpuTimes} */
 export function cpuTimesFromOs(cpus) {
   let idle = 0;
   let total = 0;
@@ -225,6 +268,7 @@ export function cpuTimesFromOs(cpus) {
 }
 
 /** Busy share between two samples, 0–100; null when the samples cannot be compared. */
+/** @param {CpuTimes | null | undefined} previous @param {CpuTimes | null | undefined} current */
 export function cpuPercent(previous, current) {
   if (!previous || !current) return null;
   const total = current.total - previous.total;
@@ -234,7 +278,9 @@ export function cpuPercent(previous, current) {
 }
 
 /** /proc/meminfo as { Key: kB }. */
+/** @param {string} text @returns {Record<string, number>} */
 export function parseMeminfo(text) {
+  /** @type {Record<string, number>} */
   const out = {};
   for (const line of text.split('\n')) {
     const m = /^([A-Za-z0-9_()]+):\s+(\d+)/.exec(line);
@@ -247,18 +293,21 @@ export function parseMeminfo(text) {
  * Used memory, 0–100. MemAvailable (Linux >= 3.14) is the kernel's estimate of what can be
  * allocated without swapping; MemFree would count page cache as used and cry wolf.
  */
+/** @param {Record<string, number>} info */
 export function memPctFromMeminfo(info) {
   if (!(info.MemTotal > 0) || info.MemAvailable == null) return null;
   return clampPct(100 * (1 - info.MemAvailable / info.MemTotal));
 }
 
 /** Used swap, 0–100; a host without swap has 0 % in use. */
+/** @param {Record<string, number>} info */
 export function swapPctFromMeminfo(info) {
   if (info.SwapTotal == null || info.SwapFree == null) return null;
   if (info.SwapTotal === 0) return 0;
   return clampPct(100 * (1 - info.SwapFree / info.SwapTotal));
 }
 
+/** @returns {Promise<Record<string, number> | null>} */
 export async function readMeminfo() {
   try {
     return parseMeminfo(await readFile('/proc/meminfo', 'utf8'));
@@ -277,11 +326,13 @@ export function memPctFromOs(free = os.freemem(), total = os.totalmem()) {
  * Used share of the file system holding `path`, computed like df: blocks reserved for root count
  * neither as used nor as available to users, so 100 % means "users can write no more".
  */
+/** @param {string} path */
 export async function readDiskPct(path) {
   const s = await statfs(path);
   return diskPctFromStatfs(s);
 }
 
+/** @param {{ blocks: number, bfree: number, bavail: number }} stats */
 export function diskPctFromStatfs({ blocks, bfree, bavail }) {
   const used = blocks - bfree;
   const denominator = used + bavail;
@@ -303,6 +354,12 @@ export function readUptimeSeconds() {
  * One snapshot of every metric. `state.cpu` holds the previous CPU sample and is updated, so the
  * CPU figure is the average over the time since the previous call. `onProblem(key, message)` is
  * told about a collector that failed (the caller logs each key once).
+ */
+/**
+ * @param {Pick<Settings, 'diskPath'>} settings
+ * @param {{ cpu: CpuTimes | null }} state
+ * @param {(key: string, message: string) => void} [onProblem]
+ * @returns {Promise<Metrics>}
  */
 export async function collectMetrics(settings, state, onProblem = () => {}) {
   const cpuNow = await readCpuTimes().catch(() => null);
@@ -335,6 +392,11 @@ export async function collectMetrics(settings, state, onProblem = () => {}) {
 // Payload
 
 /** The heartbeat-v2 body, snake_case as the backend expects; every field but identifier nullable. */
+/**
+ * @param {Pick<Settings, 'identifier' | 'openclawVersion' | 'agents'>} settings
+ * @param {Metrics} metrics
+ * @param {string | null} [pluginVersion]
+ */
 export function buildHeartbeat(settings, metrics, pluginVersion = PLUGIN_VERSION) {
   const body = {
     identifier: settings.identifier,
@@ -355,11 +417,13 @@ export function buildHeartbeat(settings, metrics, pluginVersion = PLUGIN_VERSION
   return body;
 }
 
+/** @param {number} n */
 function clampPct(n) {
   if (!Number.isFinite(n)) return null;
   return round(Math.min(100, Math.max(0, n)), 2);
 }
 
+/** @param {number} n @param {number} digits */
 function round(n, digits) {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
@@ -369,11 +433,13 @@ function round(n, digits) {
 // Scheduling
 
 /** The delay before the next regular heartbeat: the interval ±10 %, so a fleet restarted at once spreads out. */
+/** @param {number} intervalSec @param {() => number} [random] */
 export function nextBeatDelayMs(intervalSec, random = Math.random) {
   return Math.round(intervalSec * 1000 * (0.9 + 0.2 * random()));
 }
 
 /** Backoff bounds for an interval: start at min(interval, 5 s), never wait longer than max(interval, 5 min). */
+/** @param {number} intervalSec */
 export function backoffBounds(intervalSec) {
   return {
     baseMs: Math.min(intervalSec, 5) * 1000,
@@ -385,6 +451,11 @@ export function backoffBounds(intervalSec) {
  * Delay before retry number `failures` (1 = after the first failure): exponential from baseMs,
  * capped at capMs, with "equal jitter" (between half and all of the step) so that many sidecars
  * cut off by one outage do not all come back in the same second.
+ */
+/**
+ * @param {number} failures
+ * @param {{ baseMs: number, capMs: number }} bounds
+ * @param {() => number} [random]
  */
 export function backoffDelayMs(failures, { baseMs, capMs }, random = Math.random) {
   const n = Math.max(1, Math.floor(failures));
@@ -399,6 +470,10 @@ export function backoffDelayMs(failures, { baseMs, capMs }, random = Math.random
  * Sends one heartbeat. Resolves to { kind, status?, message, retryAfterMs? } and never throws:
  * kind is ok | unauthorized (401) | conflict (409) | rejected (other 4xx) | server (5xx/429) |
  * network. The API key goes only into the header, never into a message.
+ */
+/**
+ * @param {{ url: string, apiKey: string, body: unknown, signal?: AbortSignal, fetchImpl?: typeof fetch }} args
+ * @returns {Promise<Outcome>}
  */
 export async function postHeartbeat({ url, apiKey, body, signal, fetchImpl = fetch }) {
   const timeout = AbortSignal.timeout(REQUEST_TIMEOUT_MS);
@@ -427,6 +502,7 @@ export async function postHeartbeat({ url, apiKey, body, signal, fetchImpl = fet
   return { kind: 'rejected', status, message: detail };
 }
 
+/** @param {any} error */
 function describeNetworkError(error) {
   const cause = error?.cause;
   const code = cause?.code ?? error?.code;
@@ -435,6 +511,7 @@ function describeNetworkError(error) {
 }
 
 /** The backend's error message from a JSON body ({ error | message }), or a short text excerpt. */
+/** @param {string} text */
 function errorDetail(text) {
   if (!text) return '';
   try {
@@ -447,6 +524,7 @@ function errorDetail(text) {
   return truncate(text.replace(/\s+/g, ' ').trim(), 300);
 }
 
+/** @param {string | null} value */
 function parseRetryAfter(value) {
   if (!value) return undefined;
   const seconds = Number(value);
@@ -456,6 +534,7 @@ function parseRetryAfter(value) {
 }
 
 /** What an operator needs to read for each failure kind. */
+/** @param {Outcome} outcome @param {Pick<Settings, 'identifier' | 'heartbeatUrl'>} settings */
 export function describeOutcome(outcome, settings) {
   switch (outcome.kind) {
     case 'unauthorized':
@@ -483,7 +562,14 @@ export function describeOutcome(outcome, settings) {
  * Keeps the log quiet: a failure is logged when it starts (or changes kind), then at most every
  * repeatMs while it lasts, and recovery is logged once. Returns nothing; calls log(level, text).
  */
+/**
+ * @param {LogFn} log
+ * @param {Pick<Settings, 'identifier' | 'heartbeatUrl'>} settings
+ * @param {{ repeatMs?: number, now?: () => number }} [options]
+ * @returns {(outcome: Outcome) => void}
+ */
 export function createOutcomeLogger(log, settings, { repeatMs = REPEAT_FAILURE_LOG_MS, now = Date.now } = {}) {
+  /** @type {OutcomeKind | null} */
   let lastKind = null;
   let lastLoggedAt = 0;
   let failures = 0;
@@ -521,24 +607,35 @@ export function createOutcomeLogger(log, settings, { repeatMs = REPEAT_FAILURE_L
  * Runs the heartbeat loop until stop() is called. Returns { stop, done }. Everything external is
  * injectable for tests (fetch, log, random).
  */
-export function startReporter(settings, { log, fetchImpl = fetch, random = Math.random } = {}) {
+/**
+ * @param {Settings} settings
+ * @param {{ log: LogFn, fetchImpl?: typeof fetch, random?: () => number }} options
+ * @returns {{ stop: () => void, done: Promise<void> }}
+ */
+export function startReporter(settings, { log, fetchImpl = fetch, random = Math.random }) {
   const controller = new AbortController();
   const record = createOutcomeLogger(log, settings);
   const reportedProblems = new Set();
+  /** @type {(key: string, message: string) => void} */
   const onProblem = (key, message) => {
     if (reportedProblems.has(key)) return;
     reportedProblems.add(key);
     log('warn', message);
   };
+  /** @type {{ cpu: CpuTimes | null }} */
   const state = { cpu: null };
   const bounds = backoffBounds(settings.intervalSec);
   let failures = 0;
+  /** @type {ReturnType<typeof setTimeout> | null} */
   let timer = null;
-  let resolveDone;
+  /** @type {() => void} */
+  let resolveDone = () => {};
+  /** @type {Promise<void>} */
   const done = new Promise((resolve) => {
     resolveDone = resolve;
   });
 
+  /** @param {number} ms */
   const schedule = (ms) => {
     if (controller.signal.aborted) return;
     timer = setTimeout(beat, ms);
@@ -546,6 +643,7 @@ export function startReporter(settings, { log, fetchImpl = fetch, random = Math.
 
   async function beat() {
     timer = null;
+    /** @type {Outcome} */
     let outcome;
     try {
       const metrics = await collectMetrics(settings, state, onProblem);
@@ -588,6 +686,7 @@ export function startReporter(settings, { log, fetchImpl = fetch, random = Math.
 }
 
 /** Log lines are "[level] text": the plugin maps the level onto the gateway's logger. */
+/** @type {LogFn} */
 function consoleLog(level, text) {
   const line = `[${level}] ${text}\n`;
   if (level === 'error' || level === 'warn') process.stderr.write(line);
@@ -599,6 +698,7 @@ function consoleLog(level, text) {
  * orphan: the IPC channel closes when the parent dies, and as a second line of defence the
  * parent pid is polled (re-parenting changes process.ppid).
  */
+/** @param {number | null} parentPid @param {(why: string) => void} onGone */
 function watchParent(parentPid, onGone) {
   if (process.channel) {
     process.once('disconnect', () => onGone('the gateway closed the IPC channel'));
@@ -622,6 +722,7 @@ export function main(env = process.env) {
 
   const reporter = startReporter(settings, { log: consoleLog });
   let stopping = false;
+  /** @param {string} why */
   const shutdown = (why) => {
     if (stopping) return;
     stopping = true;
