@@ -1,9 +1,10 @@
 // Turns the plugin's OpenClaw configuration into the sidecar's environment.
 //
 // OpenClaw validates plugins.entries.harborforge-monitor.config against openclaw.plugin.json
-// before the plugin loads, but it does not fill in schema defaults, and the schema deliberately
-// leaves backendUrl/apiKey optional: a required field there would make a half-written config
-// block stop the whole gateway, whereas a monitoring plugin should only warn and stay idle.
+// before the plugin loads; 2026.9.6 also fills in the schema's defaults, which other versions
+// may not, so the defaults are applied here as well. The schema deliberately leaves backendUrl
+// and apiKey optional: OpenClaw refuses to start the gateway at all when the config breaks a
+// plugin's schema, whereas a monitoring plugin that lacks settings should only warn and idle.
 
 import os from 'node:os';
 
