@@ -83,8 +83,7 @@ function readPluginVersion() {
  * Reads the sidecar's settings from environment variables (the same names in standalone mode and
  * when the plugin starts it). Returns { settings, errors, warnings }: errors make the sidecar
  * refuse to start; warnings are logged once.
- */
-/**
+ *
  * @param {Record<string, string | undefined>} [env]
  * @returns {{ settings: Settings, errors: string[], warnings: string[] }}
  */
@@ -167,8 +166,10 @@ function parseIntervalSec(raw, warnings) {
   return clamped;
 }
 
-/** The heartbeat endpoint under a base URL; keeps a base path (https://host/hf → /hf/monitor/...). */
-/** @param {string} baseUrl */
+/**
+ * The heartbeat endpoint under a base URL; keeps a base path (https://host/hf → /hf/monitor/...).
+ * @param {string} baseUrl
+ */
 export function heartbeatUrlFor(baseUrl) {
   const url = new URL(baseUrl);
   if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`unsupported protocol ${url.protocol}`);
@@ -178,8 +179,10 @@ export function heartbeatUrlFor(baseUrl) {
   return url.toString();
 }
 
-/** A URL fit for logs: no user:password, no query string. */
-/** @param {string} url */
+/**
+ * A URL fit for logs: no user:password, no query string.
+ * @param {string} url
+ */
 export function redactUrl(url) {
   try {
     const u = new URL(url);
@@ -229,8 +232,8 @@ function truncate(text, max) {
 /**
  * Cumulative CPU time over all cores: { idle, total } in ticks (or ms from os.cpus()). Linux reads
  * /proc/stat, which, unlike os.cpus(), counts iowait as idle and includes softirq and steal.
+ * @returns {Promise<CpuTimes>}
  */
-/** @returns {Promise<CpuTimes>} */
 export async function readCpuTimes() {
   try {
     const stat = await readFile('/proc/stat', 'utf8');
@@ -242,8 +245,11 @@ export async function readCpuTimes() {
   return cpuTimesFromOs(os.cpus());
 }
 
-/** Parses the aggregate "cpu" line of /proc/stat. */
-/** @param {string} text @returns {CpuTimes | null} */
+/**
+ * Parses the aggregate "cpu" line of /proc/stat.
+ * @param {string} text
+ * @returns {CpuTimes | null}
+ */
 export function parseProcStatCpu(text) {
   const line = text.split('\n').find((l) => l.startsWith('cpu '));
   if (!line) return null;
@@ -267,8 +273,11 @@ export function cpuTimesFromOs(cpus) {
   return { idle, total };
 }
 
-/** Busy share between two samples, 0–100; null when the samples cannot be compared. */
-/** @param {CpuTimes | null | undefined} previous @param {CpuTimes | null | undefined} current */
+/**
+ * Busy share between two samples, 0–100; null when the samples cannot be compared.
+ * @param {CpuTimes | null | undefined} previous
+ * @param {CpuTimes | null | undefined} current
+ */
 export function cpuPercent(previous, current) {
   if (!previous || !current) return null;
   const total = current.total - previous.total;
@@ -277,8 +286,11 @@ export function cpuPercent(previous, current) {
   return clampPct(100 * (1 - idle / total));
 }
 
-/** /proc/meminfo as { Key: kB }. */
-/** @param {string} text @returns {Record<string, number>} */
+/**
+ * /proc/meminfo as { Key: kB }.
+ * @param {string} text
+ * @returns {Record<string, number>}
+ */
 export function parseMeminfo(text) {
   /** @type {Record<string, number>} */
   const out = {};
@@ -292,15 +304,17 @@ export function parseMeminfo(text) {
 /**
  * Used memory, 0–100. MemAvailable (Linux >= 3.14) is the kernel's estimate of what can be
  * allocated without swapping; MemFree would count page cache as used and cry wolf.
+ * @param {Record<string, number>} info
  */
-/** @param {Record<string, number>} info */
 export function memPctFromMeminfo(info) {
   if (!(info.MemTotal > 0) || info.MemAvailable == null) return null;
   return clampPct(100 * (1 - info.MemAvailable / info.MemTotal));
 }
 
-/** Used swap, 0–100; a host without swap has 0 % in use. */
-/** @param {Record<string, number>} info */
+/**
+ * Used swap, 0–100; a host without swap has 0 % in use.
+ * @param {Record<string, number>} info
+ */
 export function swapPctFromMeminfo(info) {
   if (info.SwapTotal == null || info.SwapFree == null) return null;
   if (info.SwapTotal === 0) return 0;
@@ -325,8 +339,8 @@ export function memPctFromOs(free = os.freemem(), total = os.totalmem()) {
 /**
  * Used share of the file system holding `path`, computed like df: blocks reserved for root count
  * neither as used nor as available to users, so 100 % means "users can write no more".
+ * @param {string} path
  */
-/** @param {string} path */
 export async function readDiskPct(path) {
   const s = await statfs(path);
   return diskPctFromStatfs(s);
@@ -354,8 +368,7 @@ export function readUptimeSeconds() {
  * One snapshot of every metric. `state.cpu` holds the previous CPU sample and is updated, so the
  * CPU figure is the average over the time since the previous call. `onProblem(key, message)` is
  * told about a collector that failed (the caller logs each key once).
- */
-/**
+ *
  * @param {Pick<Settings, 'diskPath'>} settings
  * @param {{ cpu: CpuTimes | null }} state
  * @param {(key: string, message: string) => void} [onProblem]
@@ -432,14 +445,19 @@ function round(n, digits) {
 // ---------------------------------------------------------------------------------------------
 // Scheduling
 
-/** The delay before the next regular heartbeat: the interval ±10 %, so a fleet restarted at once spreads out. */
-/** @param {number} intervalSec @param {() => number} [random] */
+/**
+ * The delay before the next regular heartbeat: the interval ±10 %, so a fleet restarted at once spreads out.
+ * @param {number} intervalSec
+ * @param {() => number} [random]
+ */
 export function nextBeatDelayMs(intervalSec, random = Math.random) {
   return Math.round(intervalSec * 1000 * (0.9 + 0.2 * random()));
 }
 
-/** Backoff bounds for an interval: start at min(interval, 5 s), never wait longer than max(interval, 5 min). */
-/** @param {number} intervalSec */
+/**
+ * Backoff bounds for an interval: start at min(interval, 5 s), never wait longer than max(interval, 5 min).
+ * @param {number} intervalSec
+ */
 export function backoffBounds(intervalSec) {
   return {
     baseMs: Math.min(intervalSec, 5) * 1000,
@@ -451,8 +469,7 @@ export function backoffBounds(intervalSec) {
  * Delay before retry number `failures` (1 = after the first failure): exponential from baseMs,
  * capped at capMs, with "equal jitter" (between half and all of the step) so that many sidecars
  * cut off by one outage do not all come back in the same second.
- */
-/**
+ *
  * @param {number} failures
  * @param {{ baseMs: number, capMs: number }} bounds
  * @param {() => number} [random]
@@ -470,8 +487,7 @@ export function backoffDelayMs(failures, { baseMs, capMs }, random = Math.random
  * Sends one heartbeat. Resolves to { kind, status?, message, retryAfterMs? } and never throws:
  * kind is ok | unauthorized (401) | conflict (409) | rejected (other 4xx) | server (5xx/429) |
  * network. The API key goes only into the header, never into a message.
- */
-/**
+ *
  * @param {{ url: string, apiKey: string, body: unknown, signal?: AbortSignal, fetchImpl?: typeof fetch }} args
  * @returns {Promise<Outcome>}
  */
@@ -510,8 +526,10 @@ function describeNetworkError(error) {
   return code && !msg.includes(code) ? `${code}: ${msg}` : msg;
 }
 
-/** The backend's error message from a JSON body ({ error | message }), or a short text excerpt. */
-/** @param {string} text */
+/**
+ * The backend's error message from a JSON body ({ error | message }), or a short text excerpt.
+ * @param {string} text
+ */
 function errorDetail(text) {
   if (!text) return '';
   try {
@@ -533,8 +551,11 @@ function parseRetryAfter(value) {
   return Number.isFinite(date) ? Math.max(0, date - Date.now()) : undefined;
 }
 
-/** What an operator needs to read for each failure kind. */
-/** @param {Outcome} outcome @param {Pick<Settings, 'identifier' | 'heartbeatUrl'>} settings */
+/**
+ * What an operator needs to read for each failure kind.
+ * @param {Outcome} outcome
+ * @param {Pick<Settings, 'identifier' | 'heartbeatUrl'>} settings
+ */
 export function describeOutcome(outcome, settings) {
   switch (outcome.kind) {
     case 'unauthorized':
@@ -561,8 +582,7 @@ export function describeOutcome(outcome, settings) {
 /**
  * Keeps the log quiet: a failure is logged when it starts (or changes kind), then at most every
  * repeatMs while it lasts, and recovery is logged once. Returns nothing; calls log(level, text).
- */
-/**
+ *
  * @param {LogFn} log
  * @param {Pick<Settings, 'identifier' | 'heartbeatUrl'>} settings
  * @param {{ repeatMs?: number, now?: () => number }} [options]
@@ -606,8 +626,7 @@ export function createOutcomeLogger(log, settings, { repeatMs = REPEAT_FAILURE_L
 /**
  * Runs the heartbeat loop until stop() is called. Returns { stop, done }. Everything external is
  * injectable for tests (fetch, log, random).
- */
-/**
+ *
  * @param {Settings} settings
  * @param {{ log: LogFn, fetchImpl?: typeof fetch, random?: () => number }} options
  * @returns {{ stop: () => void, done: Promise<void> }}
@@ -685,8 +704,10 @@ export function startReporter(settings, { log, fetchImpl = fetch, random = Math.
   };
 }
 
-/** Log lines are "[level] text": the plugin maps the level onto the gateway's logger. */
-/** @type {LogFn} */
+/**
+ * Log lines are "[level] text": the plugin maps the level onto the gateway's logger.
+ * @type {LogFn}
+ */
 function consoleLog(level, text) {
   const line = `[${level}] ${text}\n`;
   if (level === 'error' || level === 'warn') process.stderr.write(line);
@@ -697,8 +718,8 @@ function consoleLog(level, text) {
  * Exits when the gateway that started us is gone, so a crashed or SIGKILLed gateway leaves no
  * orphan: the IPC channel closes when the parent dies, and as a second line of defence the
  * parent pid is polled (re-parenting changes process.ppid).
+ * @param {number | null} parentPid @param {(why: string) => void} onGone
  */
-/** @param {number | null} parentPid @param {(why: string) => void} onGone */
 function watchParent(parentPid, onGone) {
   if (process.channel) {
     process.once('disconnect', () => onGone('the gateway closed the IPC channel'));
