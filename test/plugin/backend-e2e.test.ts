@@ -68,7 +68,7 @@ describe('standalone sidecar against the real backend', () => {
     // yet a single message, and the process is still running.
     await new Promise((r) => setTimeout(r, 5_000));
     expect(proc.child.exitCode).toBeNull();
-    expect(proc.output().match(/401/g)).toHaveLength(1);
+    expect(proc.output().match(/\(401\)/g)).toHaveLength(1); // "(401)": a bare 401 could be part of a pid or port
     expect(proc.output()).not.toContain(apiKey);
 
     const t0 = Date.now();

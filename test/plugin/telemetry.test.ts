@@ -353,7 +353,7 @@ describe('posting and its outcomes', () => {
       receiver.respondWith(401);
       const failingFrom = receiver.requests.length;
       await receiver.waitForRequests(failingFrom + 3, 8000); // backoff 0.5 s, 1 s, 2 s with random=0
-      expect(lines.filter((l) => l.includes('401'))).toHaveLength(1);
+      expect(lines.filter((l) => l.includes('(401)'))).toHaveLength(1);
     } finally {
       reporter.stop();
     }
