@@ -1,12 +1,10 @@
 // In-process pub/sub by default; with REDIS_URL, Yoga's Redis event target so that every
 // instance sees every event. Channels are namespaced so that several deployments (or test runs)
 // can share one Redis without hearing each other.
-import { createRedisEventTarget } from '@graphql-yoga/redis-event-target';
 import { createPubSub } from 'graphql-yoga';
-import { Redis } from 'ioredis';
 import type { PubSub, Topics } from './services/events.ts';
 
-type Target = Parameters<typeof createPubSub<Topics>>[0] extends infer O ? (O extends { eventTarget?: infer T } ? NonNullable<T> : never) : never;
+type Target = NonNullable<NonNullable<Parameters<typeof createPubSub<Topics>>[0]>['eventTarget']>;
 
 function namespaced(target: Target, prefix: string): Target {
   return {
@@ -23,6 +21,7 @@ export interface PubSubHandle {
 
 export async function createPubSubFor(redisUrl: string | undefined, prefix: string): Promise<PubSubHandle> {
   if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
+  const [{ createRedisEventTarget }, { Redis }] = await Promise.all([import('@graphql-yoga/redis-event-target'), import('ioredis')]);
   const options = { maxRetriesPerRequest: null, lazyConnect: true } as const;
   const publishClient = new Redis(redisUrl, options);
   const subscribeClient = new Redis(redisUrl, options);

@@ -16,6 +16,7 @@ import { createPubSubFor } from './pubsub.ts';
 import { countActiveAdminTokens, createAdminToken } from './services/admin-tokens.ts';
 import { startStatusSweeper } from './services/status-sweeper.ts';
 import { isAbandonedEndpoint } from './rest/routes.ts';
+import { createWebHandler } from './web/assets.ts';
 
 export interface StartOptions extends Partial<Config> {
   /** Clock override for tests. */
@@ -45,9 +46,7 @@ export function resolveConfig(options: StartOptions, env: Record<string, string 
 
 async function loadWebHandler(logger: Logger) {
   try {
-    const modulePath = new URL('./web/assets.ts', import.meta.url).href;
-    const web = (await import(modulePath)) as { createWebHandler: () => Promise<(request: Request) => Promise<Response | null> | Response | null> };
-    return await web.createWebHandler();
+    return await createWebHandler();
   } catch (error) {
     logger.warn({ err: error }, 'web page unavailable');
     return undefined;

@@ -1,15 +1,11 @@
 // One Prisma client and one hot-path store per process, for whichever provider DATABASE_URL names.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import pg from 'pg';
-import { PrismaBetterSQLite3 } from '@prisma/adapter-better-sqlite3';
-import { PrismaPg } from '@prisma/adapter-pg';
-import { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.ts';
-import { PrismaClient as PostgresPrismaClient } from '../generated/postgres/client.ts';
-import { migratePostgres, migrateSqlite } from './migrate.ts';
-import { createSqliteStore, openSqlite } from './sqlite-store.ts';
-import { createPostgresStore } from './postgres-store.ts';
+import type pg from 'pg';
+import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.ts';
 import type { FleetStore } from './store.ts';
+// Each provider's client, adapter and driver are imported only when that provider is used: the
+// embedded mode never loads PostgreSQL's (each generated client carries its own query compiler).
 
 /**
  * Both generated clients come from the same models file, so their model APIs are the same; the
@@ -25,14 +21,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-// `timestamp without time zone` columns hold UTC (as Prisma writes them): read them as UTC and
-// send Dates as UTC, whatever the machine's time zone.
-pg.defaults.parseInputDatesAsUTC = true;
 const TIMESTAMP_OID = 1114;
-const pgTypes = {
-  getTypeParser: ((oid: number, format?: any) =>
-    oid === TIMESTAMP_OID ? (value: string) => new Date(value.replace(' ', 'T') + 'Z') : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-};
 
 /** `postgres://…?schema=name` selects a schema, as it does for Prisma's own URLs. */
 export function parsePostgresUrl(url: string): { connectionString: string; schema?: string } {
@@ -46,6 +35,12 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
   if (databaseUrl.startsWith('file:')) {
     const file = databaseUrl.slice('file:'.length);
     mkdirSync(dirname(file), { recursive: true });
+    const [{ PrismaBetterSQLite3 }, { PrismaClient: SqlitePrismaClient }, { migrateSqlite }, { createSqliteStore, openSqlite }] = await Promise.all([
+      import('@prisma/adapter-better-sqlite3'),
+      import('../generated/sqlite/client.ts'),
+      import('./migrate.ts'),
+      import('./sqlite-store.ts'),
+    ]);
     const raw = openSqlite(file);
     const appliedMigrations = migrateSqlite(raw);
     const prisma = new SqlitePrismaClient({
@@ -64,6 +59,20 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
     };
   }
 
+  const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresPrismaClient }, { migratePostgres }, { createPostgresStore }] = await Promise.all([
+    import('pg'),
+    import('@prisma/adapter-pg'),
+    import('../generated/postgres/client.ts'),
+    import('./migrate.ts'),
+    import('./postgres-store.ts'),
+  ]);
+  // `timestamp without time zone` columns hold UTC (as Prisma writes them): read them as UTC and
+  // send Dates as UTC, whatever the machine's time zone.
+  pg.defaults.parseInputDatesAsUTC = true;
+  const pgTypes = {
+    getTypeParser: ((oid: number, format?: any) =>
+      oid === TIMESTAMP_OID ? (value: string) => new Date(value.replace(' ', 'T') + 'Z') : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+  };
   const { connectionString, schema } = parsePostgresUrl(databaseUrl);
   const pool = new pg.Pool({
     connectionString,

@@ -4,10 +4,10 @@
 // adds seconds to every start and, with driver adapters, trips over upstream bugs (DESIGN.md).
 import { createHash, randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
-import { join, dirname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type pg from 'pg';
+import { PROJECT_ROOT } from '../paths.ts';
 
 export interface Migration {
   name: string;
@@ -15,7 +15,7 @@ export interface Migration {
   checksum: string;
 }
 
-const prismaDir = join(dirname(fileURLToPath(import.meta.url)), '../../prisma');
+const prismaDir = join(PROJECT_ROOT, 'prisma');
 
 export function readMigrations(provider: 'sqlite' | 'postgres'): Migration[] {
   const dir = join(prismaDir, provider, 'migrations');

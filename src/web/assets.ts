@@ -3,6 +3,7 @@
 // sources into minified ES2020 modules in well under a second; every file is then compressed
 // once (brotli and gzip) and served from memory with content-hashed URLs.
 import { createHash } from 'node:crypto';
+import { PROJECT_ROOT } from '../paths.ts';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
@@ -27,7 +28,7 @@ export interface WebAssets {
   pageScripts: Record<'status' | 'admin', string[]>;
 }
 
-const CLIENT_DIR = join(dirname(fileURLToPath(import.meta.url)), 'client');
+const CLIENT_DIR = join(PROJECT_ROOT, 'src', 'web', 'client');
 const OUT_DIR = join(CLIENT_DIR, '__bundle__'); // virtual: write:false never touches the disk
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const ENTRIES = { status: 'status/main.tsx', admin: 'admin/main.tsx', styles: 'styles.css' } as const;

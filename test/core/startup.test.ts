@@ -2,6 +2,7 @@
 import { mkdtempSync, statSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { runMain, startMain } from '../helpers/process.ts';
 
@@ -34,6 +35,29 @@ describe('starting the server', () => {
       expect(second.output()).not.toMatch(/hfa_/);
     } finally {
       await second.stop();
+    }
+  }, 60_000);
+
+  it('the production bundle that npm start runs serves the page, the API and commits heartbeats', async () => {
+    execFileSync(process.execPath, [join(import.meta.dirname, '../../scripts/build-server.mjs')]);
+    const dataDir = mkdtempSync(join(tmpdir(), 'hf-dist-'));
+    const token = 'dist-admin-token-0123456789';
+    const server = await startMain({ DATA_DIR: dataDir, HARBORFORGE_ADMIN_TOKEN: token }, 30_000, true);
+    try {
+      const page = await fetch(`${server.url}/`);
+      expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+      expect(await page.text()).toContain('HarborForge');
+      const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+      const added = (await (await fetch(`${server.url}/monitor/admin/servers`, { method: 'POST', headers, body: JSON.stringify({ identifier: 'dist-1' }) })).json()) as any;
+      const key = (await (await fetch(`${server.url}/monitor/admin/servers/${added.id}/api-key`, { method: 'POST', headers })).json()) as any;
+      const beat = await fetch(`${server.url}/monitor/server/heartbeat-v2`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': key.api_key },
+        body: JSON.stringify({ identifier: 'dist-1', cpu_pct: 3 }),
+      });
+      expect(await beat.json()).toMatchObject({ ok: true, status: 'ONLINE' });
+    } finally {
+      expect(await server.stop()).toBe(0);
     }
   }, 60_000);
 

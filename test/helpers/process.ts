@@ -11,16 +11,17 @@ export interface ServerProcess {
   stop(): Promise<number | null>;
 }
 
-export function spawnMain(env: Record<string, string>): ChildProcess {
-  return spawn(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts')], {
+/** `bundled`: run dist/main.mjs as `npm start` does (build it first with scripts/build-server.mjs). */
+export function spawnMain(env: Record<string, string>, bundled = false): ChildProcess {
+  return spawn(process.execPath, bundled ? [join(root, 'dist/main.mjs')] : ['--import', 'tsx', join(root, 'src/main.ts')], {
     cwd: root,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', LOG_LEVEL: 'warn', PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
 }
 
-export async function startMain(env: Record<string, string>, timeoutMs = 30_000): Promise<ServerProcess> {
-  const child = spawnMain(env);
+export async function startMain(env: Record<string, string>, timeoutMs = 30_000, bundled = false): Promise<ServerProcess> {
+  const child = spawnMain(env, bundled);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
