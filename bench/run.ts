@@ -52,6 +52,13 @@ function start(args: string[], env: Record<string, string>, ready: RegExp): Prom
   });
 }
 
+/** Where the server's memory is, from its own /metrics (prom-client's default Node metrics). */
+async function memoryBreakdown(url: string): Promise<string> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
+  return `V8 heap used ${value('harborforge_nodejs_heap_size_used_bytes').toFixed(0)} MB of ${value('harborforge_nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${value('harborforge_nodejs_external_memory_bytes').toFixed(0)} MB (main thread)`;
+}
+
 const rssMb = (pid: number, field: 'VmRSS' | 'VmHWM') => {
   const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Math.round(Number(match[1]) / 1024) : NaN;
@@ -122,7 +129,8 @@ async function main() {
   // The server runs as `npm start` runs it: the bundle in dist/.
   spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
   const hfEnv = { DATA_DIR: dataDir, PORT: '0', HARBORFORGE_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' };
-  let hf = await start(['dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
+  const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  let hf = await start([...serverFlags, 'dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
   const bare = await start(['bench/bare-server.mjs'], {}, /listening (\d+)/);
   try {
     // Register the fleet through the real API.
@@ -159,6 +167,7 @@ async function main() {
     console.log(`at half rate     ${fmt(half.requests.average)} heartbeats/s offered ${fmt(hfRate / 2)}   p50 ${half.latency.p50} ms   p99 ${half.latency.p99} ms (target p99 <= 20 ms)`);
     console.log(`durability       2xx answers ${fmt(total2xx)}   history rows ${fmt(rows.n)}   ${rows.n === total2xx ? 'MATCH' : 'MISMATCH'}`);
     console.log(`server RSS       ${rssMb(hf.process.pid!, 'VmRSS')} MB now, peak ${rssMb(hf.process.pid!, 'VmHWM')} MB`);
+    console.log(`memory           ${await memoryBreakdown(hf.url)}`);
 
     // 2. Overview with 10,000 servers registered and reporting.
     const db = new Database(join(dataDir, 'harborforge.db'));
@@ -181,7 +190,7 @@ async function main() {
     // The 9,000 extra servers are inserted directly (registration speed is not what is measured);
     // a restart makes the server load them, as after any restart.
     await hf.stop();
-    hf = await start(['dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
+    hf = await start([...serverFlags, 'dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
     const reportAll = await drive(hf.url, bigFleet, { amount: bigFleet.length, connections: 32 });
     const background = drive(hf.url, bigFleet, { overallRate: 333, connections: 8, amount: 333 * 11 });
     await new Promise((r) => setTimeout(r, 1000));
@@ -200,6 +209,7 @@ async function main() {
     console.log(`reported         ${fmt(reportAll['2xx'])} of ${fmt(bigFleet.length)} servers sent a heartbeat; overview totals ${JSON.stringify(sample.data.overview.totals)}`);
     console.log(`latency          p50 ${overview.latency.p50} ms   p99 ${overview.latency.p99} ms   (${overview.requests.total} queries, ${Math.round(overviewQuery.length)} B request, ${fmt(JSON.stringify(sample).length / 1024)} KiB answer) (target p50 <= 50 ms)`);
     console.log(`server RSS       ${rssMb(hf.process.pid!, 'VmRSS')} MB now, peak ${rssMb(hf.process.pid!, 'VmHWM')} MB (target <= 150 MB at 10,000 servers)`);
+    console.log(`memory           ${await memoryBreakdown(hf.url)}`);
 
     // 3. Heartbeat → event at 1,000 graphql-ws subscribers.
     const SUBSCRIBERS = 1000;
