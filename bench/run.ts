@@ -129,7 +129,11 @@ async function main() {
   // The server runs as `npm start` runs it: the bundle in dist/.
   spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
   const hfEnv = { DATA_DIR: dataDir, PORT: '0', HARBORFORGE_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn' };
-  const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? '').split(' ').filter(Boolean);
+  // The same Node flags as `npm start` (package.json), unless BENCH_SERVER_FLAGS says otherwise.
+  const startScript: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
+  const defaultFlags = startScript.replace(/^node\s+/, '').replace(/\s*dist\/main\.mjs.*$/, '');
+  const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? defaultFlags).split(' ').filter(Boolean);
+  console.log(`server flags: ${serverFlags.join(' ') || '(none)'}`);
   let hf = await start([...serverFlags, 'dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
   const bare = await start(['bench/bare-server.mjs'], {}, /listening (\d+)/);
   try {

@@ -1,7 +1,7 @@
 // The admin's server table with the four actions. "Generate Challenge" is deliberately absent:
 // the challenge flow is abandoned upstream, API keys replaced it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Ago, StatusPill, Versions } from '../shared/components.tsx';
+import { Ago, ServerSearch, StatusPill, Versions } from '../shared/components.tsx';
 import { formatTimestamp, matchesSearch } from '../shared/format.ts';
 import type { Server } from './api.ts';
 
@@ -32,20 +32,7 @@ export function ServerList({ servers, busyId, highlightId, onAction }: Props) {
     <section class="card" aria-labelledby="servers-title">
       <div class="card-head">
         <h2 id="servers-title">Servers</h2>
-        <label class="search">
-          <span class="search-label">Search</span>
-          <input
-            type="search"
-            value={search}
-            placeholder="Name or identifier"
-            autocomplete="off"
-            spellcheck={false}
-            onInput={(event) => setSearch(event.currentTarget.value)}
-          />
-        </label>
-        <span class="muted" aria-live="polite">
-          {rows.length === servers.length ? `${servers.length} server${servers.length === 1 ? '' : 's'}` : `${rows.length} of ${servers.length}`}
-        </span>
+        <ServerSearch search={search} onSearch={setSearch} shown={rows.length} total={servers.length} />
       </div>
       {servers.length === 0 ? (
         <p class="empty">No servers yet. Add the first one above, then generate its API key.</p>

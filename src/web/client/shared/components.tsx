@@ -112,3 +112,25 @@ export function Header({ title, children }: { title: string; children?: Componen
     </header>
   );
 }
+
+/** The search box and "N servers" / "N of M servers" count that both pages show above their tables. */
+export function ServerSearch({ search, onSearch, shown, total }: { search: string; onSearch(value: string): void; shown: number; total: number }) {
+  return (
+    <>
+      <label class="search">
+        <span class="search-label">Search</span>
+        <input
+          type="search"
+          value={search}
+          placeholder="Name or identifier"
+          autocomplete="off"
+          spellcheck={false}
+          onInput={(event) => onSearch(event.currentTarget.value)}
+        />
+      </label>
+      <span class="muted" aria-live="polite">
+        {shown === total ? `${total} server${total === 1 ? '' : 's'}` : `${shown} of ${total} servers`}
+      </span>
+    </>
+  );
+}

@@ -3,7 +3,7 @@
 // resynchronises by itself).
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { observeServerTime } from '../shared/clock.ts';
-import { Ago, ConnectionNotice, Header, LiveBadge, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
+import { Ago, ConnectionNotice, Header, LiveBadge, ServerSearch, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
 import { formatLoad, formatUptime, matchesSearch, STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
 import { GraphQLRequestError, request } from '../shared/graphql.ts';
 import { LiveConnection, type LiveStatus } from '../shared/live.ts';
@@ -190,20 +190,7 @@ function Totals({ overview, filter, onFilter }: { overview: Overview; filter: Fi
 function Toolbar({ search, onSearch, shown, total }: { search: string; onSearch(value: string): void; shown: number; total: number }) {
   return (
     <div class="toolbar">
-      <label class="search">
-        <span class="search-label">Search</span>
-        <input
-          type="search"
-          value={search}
-          placeholder="Name or identifier"
-          autocomplete="off"
-          spellcheck={false}
-          onInput={(event) => onSearch(event.currentTarget.value)}
-        />
-      </label>
-      <span class="muted" aria-live="polite">
-        {shown === total ? `${total} server${total === 1 ? '' : 's'}` : `${shown} of ${total} servers`}
-      </span>
+      <ServerSearch search={search} onSearch={onSearch} shown={shown} total={total} />
     </div>
   );
 }
