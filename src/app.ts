@@ -50,9 +50,8 @@ export function createApp(options: AppOptions) {
         extensions: { code: original.code },
       });
     }
-    if (!(original instanceof GraphQLError) && original !== undefined && !(error instanceof GraphQLError && !error.originalError)) {
-      logger.error({ err: original }, 'unexpected error in GraphQL operation');
-    }
+    // A GraphQLError of its own (validation, auth) is expected; anything else is a bug: log it in full.
+    if (original !== undefined && !(original instanceof GraphQLError)) logger.error({ err: original }, 'unexpected error in GraphQL operation');
     return yogaMaskError(error, message, isDev);
   };
 

@@ -108,11 +108,6 @@ export class OverviewFeed {
     return { generatedAt: now, totals, servers };
   }
 
-  /** Kept for callers that changed the database behind the events' back (tests, admin tools). */
-  invalidate(): void {
-    this.loading = this.reload();
-  }
-
   /** First the current state, then every coalesced change. */
   subscribe(): AsyncIterable<Overview> {
     return new Repeater<Overview>(async (push, stop) => {

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import type { Services } from './context.ts';
 import { ServiceError, fromPrismaError } from './errors.ts';
 import { announce } from './events.ts';
-import { statusAt, type ServerStatus } from './status.ts';
+import type { ServerStatus } from './status.ts';
 import { toApiKeyView, toServerView, type ServerView } from './views.ts';
 import type { StateRow } from '../db/store.ts';
 
@@ -179,4 +179,3 @@ export async function countServers(services: Services, args: Pick<ListServersArg
   return services.db.prisma.monitoredServer.count({ where: serverFilter(services, args) });
 }
 
-export { statusAt };

@@ -181,9 +181,27 @@ for (const provider of ['sqlite', 'postgres'] as const) {
       expect((await server.gql('{ overview { totals { servers } } }', {}, null)).data.overview.totals.servers).toBeGreaterThan(0);
     });
 
-    it('masks unexpected errors for the client', async () => {
+    it('reports an invalid operation as such', async () => {
       const result = await server.gql('{ nope }');
       expect(result.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     });
   });
 }
+
+describe('unexpected failures', () => {
+  it('are masked for the client as "Unexpected error." (no SQL, no stack)', async () => {
+    const server = await startTestServer();
+    try {
+      // Break the database behind the server's back: every server query now fails inside Prisma.
+      await server.app.services.db.prisma.$executeRawUnsafe('DROP TABLE api_keys');
+      const result = await server.gql('{ servers { totalCount edges { node { id apiKey { prefix } } } } }');
+      expect(result.errors?.[0]?.message).toBe('Unexpected error.');
+      expect(result.errors?.[0]?.extensions?.code).toBe('INTERNAL_SERVER_ERROR');
+      expect(JSON.stringify(result)).not.toMatch(/api_keys|sqlite|prisma/i);
+      const rest = await server.rest('GET', '/monitor/admin/servers');
+      expect(rest).toEqual({ status: 500, body: { error: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' } });
+    } finally {
+      await server.stop();
+    }
+  });
+});
