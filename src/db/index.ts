@@ -80,6 +80,9 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
     types: pgTypes,
     ...(schema ? { options: `-c search_path="${schema.replace(/"/g, '')}"` } : {}),
   });
+  // An idle client's connection dropping (a PostgreSQL restart) must not crash the process: the
+  // pool replaces the client, and queries in flight fail and are answered as errors.
+  pool.on('error', (error) => console.error(`PostgreSQL pool: ${error.message}`));
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
   const appliedMigrations = await migratePostgres(pool);
   const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) }) as unknown as Prisma;

@@ -111,15 +111,24 @@ export function createSqliteHeartbeatWriter(db: Database.Database): (batch: Batc
  * batch then no longer blocks the event loop, which keeps accepting (and batching) requests.
  */
 class SqliteWriterThread {
-  private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (o: ItemOutcome[]) => void; reject: (e: unknown) => void }>();
+  private worker: Worker;
+  private readonly pending = new Map<number, { worker: Worker; resolve: (o: ItemOutcome[]) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
-  private failure: Error | null = null;
+  private closed = false;
 
-  constructor(file: string) {
-    this.worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { file } });
-    this.worker.unref();
-    this.worker.on('message', (message: { id: number; outcomes?: ItemOutcome[]; error?: string }) => {
+  constructor(private readonly file: string) {
+    this.worker = this.spawn();
+  }
+
+  /**
+   * A writer thread that dies (a native crash, an out-of-memory) fails only the batches it had:
+   * the next batch gets a new thread, so ingest recovers by itself. Nothing acknowledged is lost,
+   * since a heartbeat is acknowledged only after its batch committed.
+   */
+  private spawn(): Worker {
+    const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { file: this.file } });
+    worker.unref();
+    worker.on('message', (message: { id: number; outcomes?: ItemOutcome[]; error?: string }) => {
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
       if (!waiter) return;
@@ -127,28 +136,40 @@ class SqliteWriterThread {
       else waiter.resolve(message.outcomes!);
     });
     const fail = (error: Error) => {
-      this.failure = error;
-      for (const waiter of this.pending.values()) waiter.reject(error);
-      this.pending.clear();
+      for (const [id, waiter] of this.pending) {
+        if (waiter.worker !== worker) continue;
+        this.pending.delete(id);
+        waiter.reject(error);
+      }
+      if (worker === this.worker && !this.closed) this.worker = this.spawn();
     };
-    this.worker.on('error', fail);
-    this.worker.on('exit', (code) => code !== 0 && fail(new Error(`SQLite writer thread exited with ${code}`)));
+    worker.on('error', fail);
+    worker.on('exit', (code) => fail(new Error(`SQLite writer thread exited with ${code}`)));
+    return worker;
   }
 
   commit(batch: BatchItem[]): Promise<ItemOutcome[]> {
-    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('SQLite writer closed'));
+    // threadId is -1 once a thread has exited, possibly before its 'exit' event has been handled.
+    if (this.worker.threadId === -1) this.worker = this.spawn();
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.worker.ref();
-      this.worker.postMessage({ id, batch });
+    const worker = this.worker;
+    return new Promise<ItemOutcome[]>((resolve, reject) => {
+      this.pending.set(id, { worker, resolve, reject });
+      worker.ref();
+      worker.postMessage({ id, batch });
     }).finally(() => {
       if (this.pending.size === 0) this.worker.unref();
-    }) as Promise<ItemOutcome[]>;
+    });
+  }
+
+  /** For tests: what a crash of the writer thread does. */
+  crashForTest(): Promise<number> {
+    return this.worker.terminate();
   }
 
   async close(): Promise<void> {
-    this.failure ??= new Error('SQLite writer closed');
+    this.closed = true;
     await this.worker.terminate();
   }
 }
@@ -167,6 +188,7 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
 
   return {
     commitHeartbeats: (batch) => writer.commit(batch),
+    crashWriterForTest: () => writer.crashForTest(),
     async loadFleet(filter) {
       const rows = (
         filter?.serverIds

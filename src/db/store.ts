@@ -79,6 +79,8 @@ export interface IngestTransaction {
 export interface FleetStore {
   /** Commits a batch of heartbeats in one transaction; one outcome per item, in order. */
   commitHeartbeats(batch: BatchItem[]): Promise<ItemOutcome[]>;
+  /** SQLite only: ends the writer thread as a crash would (tests of recovery). */
+  crashWriterForTest?(): Promise<number>;
   loadFleet(filter?: { serverIds?: string[] }): Promise<FleetRow[]>;
   /** Moves silent servers to LATE / OFFLINE, each transition exactly once across instances. */
   applySilence(now: Date): Promise<SilenceTransition[]>;

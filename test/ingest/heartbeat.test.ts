@@ -138,3 +138,20 @@ describe('heartbeat-v2', () => {
     }
   });
 });
+
+describe('heartbeat-v2 when the SQLite writer thread dies', () => {
+  it('recovers with a new writer thread; nothing acknowledged is lost', async () => {
+    const server = await startTestServer();
+    try {
+      const { id, identifier } = await server.createServer();
+      const key = await server.issueKey(id);
+      expect((await server.heartbeat(key, seedHeartbeat(identifier))).status).toBe(200);
+      await server.app.services.db.store.crashWriterForTest!();
+      const after = await server.heartbeat(key, seedHeartbeat(identifier));
+      expect(after.status).toBe(200);
+      expect(await server.app.services.db.prisma.heartbeat.count({ where: { serverId: id } })).toBe(2);
+    } finally {
+      await server.stop();
+    }
+  });
+});
