@@ -10,7 +10,8 @@ import type { Config } from './config.ts';
 import type { Database } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { HEARTBEAT_PATH, handleHeartbeat } from './rest/heartbeat.ts';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './rest/heartbeat.ts';
 import { handleRest } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
 import type { Services } from './services/context.ts';
@@ -21,7 +22,7 @@ import { HeartbeatIngestor } from './services/heartbeats.ts';
 import { OverviewFeed } from './services/overview.ts';
 
 export interface AppOptions {
-  config: Pick<Config, 'adminToken' | 'publicOverview'>;
+  config: Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'>;
   db: Database;
   pubsub: PubSub;
   logger: Logger;
@@ -38,7 +39,12 @@ export function createApp(options: AppOptions) {
   const services: Services = { db, pubsub, logger, metrics, now: options.now ?? (() => new Date()) };
   const ingestor = new HeartbeatIngestor(services);
   const overview = new OverviewFeed(services);
-  const restDeps = { services, ingestor, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview };
+  const heartbeat: HeartbeatDeps = {
+    ingestor,
+    metrics,
+    limiter: config.heartbeatRateLimit > 0 ? new RateLimiterMemory({ points: config.heartbeatRateLimit, duration: 60 }) : undefined,
+  };
+  const restDeps = { services, heartbeat, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview };
 
   const maskError = (error: unknown, message: string, isDev?: boolean): Error => {
     const original = error instanceof GraphQLError ? error.originalError : error;
@@ -136,13 +142,14 @@ export function createApp(options: AppOptions) {
         body = size > MAX_HEARTBEAT_BYTES ? null : Buffer.concat(chunks, size);
       }
       const apiKey = req.headers['x-api-key'];
-      const reply = await handleHeartbeat(ingestor, metrics, {
+      const reply = await handleHeartbeat(heartbeat, {
         apiKey: typeof apiKey === 'string' && apiKey !== '' ? apiKey : null,
         contentType: req.headers['content-type'] ?? null,
         body,
       });
       // A refused oversized body is not drained: close the connection instead of reading 64 KiB+.
       if (body === null) res.setHeader('connection', 'close');
+      for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
       send(reply.status, reply.body);
     } catch (error) {
       logger.error({ err: error }, 'heartbeat failed');

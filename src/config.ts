@@ -27,6 +27,8 @@ export const configSchema = z.object({
   PUBLIC_OVERVIEW: booleanFlag.default(true),
   /** Heartbeat history older than this is pruned hourly. 0 keeps everything. */
   HISTORY_RETENTION_DAYS: z.coerce.number().min(0).default(30),
+  /** Heartbeats accepted per API key per minute on each instance (429 beyond); 0 turns the limit off. */
+  HEARTBEAT_RATE_LIMIT: z.coerce.number().int().min(0).default(120),
   /** How often silent servers are checked for LATE/OFFLINE transitions. */
   STATUS_SWEEP_MS: z.coerce.number().int().min(50).max(10_000).default(250),
 });
@@ -43,6 +45,7 @@ export interface Config {
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   publicOverview: boolean;
   historyRetentionDays: number;
+  heartbeatRateLimit: number;
   statusSweepMs: number;
 }
 
@@ -71,6 +74,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     logLevel: values.LOG_LEVEL,
     publicOverview: values.PUBLIC_OVERVIEW,
     historyRetentionDays: values.HISTORY_RETENTION_DAYS,
+    heartbeatRateLimit: values.HEARTBEAT_RATE_LIMIT,
     statusSweepMs: values.STATUS_SWEEP_MS,
   };
 }

@@ -4,17 +4,16 @@ import { authenticate, requireAdmin } from '../auth.ts';
 import { generateApiKey, revokeApiKey } from '../services/api-keys.ts';
 import type { Services } from '../services/context.ts';
 import { HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.ts';
-import type { HeartbeatIngestor } from '../services/heartbeats.ts';
 import { MAX_HEARTBEAT_BYTES } from '../services/heartbeat-schema.ts';
 import type { OverviewFeed } from '../services/overview.ts';
 import { addServer, deleteServer, listServers, updateServer } from '../services/servers.ts';
 import { SERVER_STATUSES, type ServerStatus } from '../services/status.ts';
 import type { ServerView } from '../services/views.ts';
-import { HEARTBEAT_PATH, handleHeartbeat } from './heartbeat.ts';
+import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
 
 export interface RestDeps {
   services: Services;
-  ingestor: HeartbeatIngestor;
+  heartbeat: HeartbeatDeps;
   overview: OverviewFeed;
   envAdminToken?: string;
   publicOverview: boolean;
@@ -98,12 +97,14 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
       if (request.method !== 'POST') return json(405, { error: 'METHOD_NOT_ALLOWED', message: 'use POST' });
       const length = Number(request.headers.get('content-length') ?? 0);
       const bytes = length > MAX_HEARTBEAT_BYTES ? null : Buffer.from(await request.arrayBuffer());
-      const reply = await handleHeartbeat(deps.ingestor, services.metrics, {
+      const reply = await handleHeartbeat(deps.heartbeat, {
         apiKey: request.headers.get('x-api-key'),
         contentType: request.headers.get('content-type'),
         body: bytes && bytes.length > MAX_HEARTBEAT_BYTES ? null : bytes,
       });
-      return json(reply.status, reply.body);
+      const response = json(reply.status, reply.body);
+      for (const [name, value] of Object.entries(reply.headers ?? {})) response.headers.set(name, value);
+      return response;
     }
 
     if (path === '/monitor/public/overview' && request.method === 'GET') {

@@ -30,10 +30,10 @@ export class HeartbeatIngestor {
 
   constructor(private readonly services: Services) {}
 
-  /** Resolves once the heartbeat is committed (or refused). The key is the plaintext X-API-Key. */
-  recordHeartbeat(apiKey: string, record: HeartbeatRecord): Promise<HeartbeatOutcome> {
+  /** Resolves once the heartbeat is committed (or refused). `keyHash` is hashSecret(X-API-Key). */
+  recordHeartbeat(keyHash: string, record: HeartbeatRecord): Promise<HeartbeatOutcome> {
     return new Promise((resolve, reject) => {
-      this.queue.push({ keyHash: hashSecret(apiKey), record, receivedAt: this.services.now(), resolve, reject });
+      this.queue.push({ keyHash, record, receivedAt: this.services.now(), resolve, reject });
       if (!this.running) {
         this.running = true;
         // setImmediate lets every request already parsed in this turn of the event loop join the batch.

@@ -155,3 +155,27 @@ describe('heartbeat-v2 when the SQLite writer thread dies', () => {
     }
   });
 });
+
+describe('heartbeat-v2 rate limit', () => {
+  it('answers 429 with Retry-After past the per-key limit, storing nothing, and other keys are unaffected', async () => {
+    const server = await startTestServer({ heartbeatRateLimit: 3 });
+    try {
+      const a = await server.createServer();
+      const b = await server.createServer();
+      const [keyA, keyB] = [await server.issueKey(a.id), await server.issueKey(b.id)];
+      for (let i = 0; i < 3; i++) expect((await server.heartbeat(keyA, seedHeartbeat(a.identifier))).status).toBe(200);
+      const response = await fetch(`${server.url}/monitor/server/heartbeat-v2`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-api-key': keyA },
+        body: JSON.stringify(seedHeartbeat(a.identifier)),
+      });
+      expect(response.status).toBe(429);
+      expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0);
+      expect(((await response.json()) as any).message).toMatch(/more than 3 heartbeats a minute/);
+      expect(await server.app.services.db.prisma.heartbeat.count({ where: { serverId: a.id } })).toBe(3);
+      expect((await server.heartbeat(keyB, seedHeartbeat(b.identifier))).status).toBe(200);
+    } finally {
+      await server.stop();
+    }
+  });
+});
