@@ -16,6 +16,7 @@ export default defineConfig({
     pool: 'forks',
     // Two cores: more workers only make the timing-sensitive tests (status transitions) flaky.
     maxWorkers: 2,
-    reporters: ['default'],
+    // The JSON report lets .ci/run print a plain 'N passed, N failed' line.
+    reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],
   },
 });
