@@ -88,3 +88,25 @@ describe('REST /monitor endpoints', () => {
     }
   });
 });
+
+describe('heartbeat history', () => {
+  it('pages through a server\'s heartbeats, newest first', async () => {
+    const server = await startTestServer();
+    try {
+      const { id, identifier } = await server.createServer();
+      const key = await server.issueKey(id);
+      for (const cpu of [1, 2, 3]) expect((await server.heartbeat(key, seedHeartbeat(identifier, { cpu_pct: cpu }))).status).toBe(200);
+      const query = `query ($id: ID!, $after: String) { heartbeats(serverId: $id, first: 2, after: $after) { edges { cursor node { cpuPct loadAvg agents { id } receivedAt } } pageInfo { hasNextPage endCursor } } }`;
+      const first = await server.gql(query, { id });
+      expect(first.errors).toBeUndefined();
+      expect(first.data.heartbeats.edges.map((e: any) => e.node.cpuPct)).toEqual([3, 2]);
+      expect(first.data.heartbeats.edges[0].node).toMatchObject({ loadAvg: [0.42, 0.35, 0.3], agents: [{ id: 'alpha' }, { id: 'beta' }] });
+      expect(first.data.heartbeats.pageInfo.hasNextPage).toBe(true);
+      const second = await server.gql(query, { id, after: first.data.heartbeats.pageInfo.endCursor });
+      expect(second.data.heartbeats.edges.map((e: any) => e.node.cpuPct)).toEqual([1]);
+      expect((await server.gql(`{ heartbeats(serverId: "${id}") { edges { cursor } } }`, {}, null)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    } finally {
+      await server.stop();
+    }
+  });
+});
