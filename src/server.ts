@@ -73,7 +73,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   const config = resolveConfig(options, env);
   const logger = createLogger(config.logLevel);
   mkdirSync(config.dataDir, { recursive: true });
-  const db = await openDatabase(config.databaseUrl);
+  const db = await openDatabase(config.databaseUrl, logger);
   if (db.appliedMigrations.length) logger.info({ migrations: db.appliedMigrations }, 'database migrated');
   const { pubsub, close: closePubSub } = await createPubSubFor(config.redisUrl, config.redisPrefix);
   const webHandler = options.web === false ? undefined : await loadWebHandler(logger);

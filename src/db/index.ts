@@ -1,9 +1,9 @@
 // One Prisma client and one hot-path store per process, for whichever provider DATABASE_URL names.
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type pg from 'pg';
 import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.ts';
 import type { FleetStore } from './store.ts';
+import type { Logger } from '../logger.ts';
 // Each provider's client, adapter and driver are imported only when that provider is used: the
 // embedded mode never loads PostgreSQL's (each generated client carries its own query compiler).
 
@@ -31,7 +31,7 @@ export function parsePostgresUrl(url: string): { connectionString: string; schem
   return { connectionString: parsed.toString(), schema };
 }
 
-export async function openDatabase(databaseUrl: string): Promise<Database> {
+export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'error'>): Promise<Database> {
   if (databaseUrl.startsWith('file:')) {
     const file = databaseUrl.slice('file:'.length);
     mkdirSync(dirname(file), { recursive: true });
@@ -82,7 +82,7 @@ export async function openDatabase(databaseUrl: string): Promise<Database> {
   });
   // An idle client's connection dropping (a PostgreSQL restart) must not crash the process: the
   // pool replaces the client, and queries in flight fail and are answered as errors.
-  pool.on('error', (error) => console.error(`PostgreSQL pool: ${error.message}`));
+  pool.on('error', (error) => (logger ? logger.error({ err: error }, 'PostgreSQL pool error') : console.error(`PostgreSQL pool: ${error.message}`)));
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
   const appliedMigrations = await migratePostgres(pool);
   const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) }) as unknown as Prisma;

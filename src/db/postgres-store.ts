@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import { applyHeartbeatBatch } from '../services/ingest-batch.ts';
-import type { ActiveKey, FleetRow, FleetStore, HeartbeatRow, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
+import type { ActiveKey, FleetRow, FleetStore, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
 
 const TELEMETRY = [
   ['openclawVersion', 'text'], ['pluginVersion', 'text'], ['agents', 'text'], ['cpuPct', 'float8'], ['memPct', 'float8'],

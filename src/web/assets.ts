@@ -3,10 +3,9 @@
 // sources into minified ES2020 modules in well under a second; every file is then compressed
 // once (brotli and gzip) and served from memory with content-hashed URLs.
 import { createHash } from 'node:crypto';
-import { PROJECT_ROOT } from '../paths.ts';
-import { dirname, join, relative, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, relative, sep } from 'node:path';
 import { brotliCompressSync, constants as zlib, gzipSync } from 'node:zlib';
+import { PROJECT_ROOT } from '../paths.ts';
 import { contentSecurityPolicy, FAVICON_SVG, HTML_SECURITY_HEADERS, renderPage } from './html.ts';
 
 export type WebHandler = (request: Request) => Promise<Response | null> | Response | null;
