@@ -2,10 +2,10 @@
 import { z } from 'zod';
 import type { Services } from './context.ts';
 import { ServiceError, fromPrismaError } from './errors.ts';
-import { announce } from './events.ts';
-import type { ServerStatus } from './status.ts';
+import { announce, type FleetEvent } from './events.ts';
+import { statusAt, thresholds, type ServerStatus } from './status.ts';
 import { toApiKeyView, toServerView, type ServerView } from './views.ts';
-import type { StateRow } from '../db/store.ts';
+import type { StateRow, StoredStatus } from '../db/store.ts';
 
 const identifier = z
   .string()
@@ -94,18 +94,20 @@ export async function addServer(services: Services, rawInput: unknown): Promise<
 export async function updateServer(services: Services, rawInput: unknown): Promise<ServerView> {
   const input = parseInput(updateServerInputSchema, rawInput);
   const { prisma } = services.db;
+  const now = services.now();
+  let statusChange: { from: StoredStatus; to: StoredStatus } | null = null;
   const updated = await prisma.$transaction(async (tx) => {
     const server = await tx.monitoredServer.findUnique({ where: { id: input.id }, include: { state: true } });
     if (!server) throw new ServiceError('NOT_FOUND', `no server with id "${input.id}"`);
     const intervalSeconds = input.intervalSeconds ?? server.intervalSeconds;
     const graceSeconds = input.graceSeconds ?? server.graceSeconds;
     if (server.state) {
-      // The thresholds of the current silence follow the new interval and grace at once.
-      const seen = server.state.lastSeenAt.getTime();
-      await tx.serverState.update({
-        where: { serverId: server.id },
-        data: { lateAt: new Date(seen + 1.5 * intervalSeconds * 1000), offlineAt: new Date(seen + (intervalSeconds + graceSeconds) * 1000) },
-      });
+      // The thresholds of the current silence follow the new interval and grace at once, and so
+      // does the announced status (the sweeper only ever moves a server towards OFFLINE).
+      const next = thresholds(server.state.lastSeenAt, intervalSeconds, graceSeconds);
+      const status = statusAt(next, now) as StoredStatus;
+      if (status !== server.state.status) statusChange = { from: server.state.status as StoredStatus, to: status };
+      await tx.serverState.update({ where: { serverId: server.id }, data: { ...next, status } });
     }
     return tx.monitoredServer.update({
       where: { id: input.id },
@@ -113,8 +115,12 @@ export async function updateServer(services: Services, rawInput: unknown): Promi
       include: serverInclude,
     });
   });
-  const view = viewOf(updated, services.now());
-  announce(services.pubsub, { server: view, events: [{ type: 'SERVER_UPDATED', serverId: view.id, identifier: view.identifier, at: services.now(), status: view.status }] });
+  const view = viewOf(updated, now);
+  const base = { serverId: view.id, identifier: view.identifier, at: now };
+  const events: FleetEvent[] = [{ ...base, type: 'SERVER_UPDATED', status: view.status }];
+  const change = statusChange as { from: StoredStatus; to: StoredStatus } | null;
+  if (change) events.push({ ...base, type: 'STATUS_CHANGED', previousStatus: change.from, status: change.to });
+  announce(services.pubsub, { server: view, events });
   return view;
 }
 

@@ -56,6 +56,23 @@ describe('subscriptions', () => {
     await ws.waitFor((p) => isStatus('ONLINE')(p) && p.data.fleetEvents.previousStatus === 'OFFLINE', 5000);
   });
 
+  it('re-decides the status at once when interval or grace change, and announces the change', async () => {
+    const { id, identifier } = await server.createServer(undefined, { intervalSeconds: 10, graceSeconds: 20 });
+    const key = await server.issueKey(id);
+    const events = track(subscribeWs(wsClient(server.url, ADMIN_TOKEN), FLEET_EVENTS));
+    await new Promise((r) => setTimeout(r, 200));
+    await server.heartbeat(key, seedHeartbeat(identifier));
+    clockOffsetMs += 16_000;
+    await events.waitFor((p) => p.data?.fleetEvents.serverId === id && p.data.fleetEvents.status === 'LATE');
+    const updated = await server.gql(`mutation ($id: ID!) { updateServer(input: { id: $id, intervalSeconds: 60 }) { server { status } } }`, { id });
+    expect(updated.data.updateServer.server.status).toBe('ONLINE');
+    const back = await events.waitFor((p) => p.data?.fleetEvents.serverId === id && p.data.fleetEvents.type === 'STATUS_CHANGED' && p.data.fleetEvents.status === 'ONLINE' && p.data.fleetEvents.previousStatus === 'LATE');
+    expect(back).toBeTruthy();
+    await new Promise((r) => setTimeout(r, 400)); // a few sweeps: nothing flips it back
+    expect((await server.gql(`query ($id: ID!) { server(id: $id) { status } }`, { id })).data.server.status).toBe('ONLINE');
+    expect(events.received.filter((p) => p.data?.fleetEvents.serverId === id && p.data.fleetEvents.status === 'LATE')).toHaveLength(1);
+  });
+
   it('reports a reboot when uptime goes backwards', async () => {
     const { id, identifier } = await server.createServer();
     const key = await server.issueKey(id);
