@@ -33,6 +33,25 @@ export interface AppOptions {
 
 export type App = ReturnType<typeof createApp>;
 
+/** The request body, or null once it grows past `limit` (the rest is left unread). */
+function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        req.pause();
+        resolve(null);
+      } else {
+        chunks.push(chunk);
+      }
+    });
+    req.on('end', () => resolve(Buffer.concat(chunks, size)));
+    req.on('error', reject);
+  });
+}
+
 export function createApp(options: AppOptions) {
   const { config, db, pubsub, logger } = options;
   const metrics = createMetrics();
@@ -130,17 +149,7 @@ export function createApp(options: AppOptions) {
     };
     try {
       const declared = Number(req.headers['content-length'] ?? 0);
-      let body: Buffer | null = null;
-      if (declared <= MAX_HEARTBEAT_BYTES) {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        for await (const chunk of req as AsyncIterable<Buffer>) {
-          size += chunk.length;
-          if (size > MAX_HEARTBEAT_BYTES) break;
-          chunks.push(chunk);
-        }
-        body = size > MAX_HEARTBEAT_BYTES ? null : Buffer.concat(chunks, size);
-      }
+      const body = declared > MAX_HEARTBEAT_BYTES ? null : await readBody(req, MAX_HEARTBEAT_BYTES);
       const apiKey = req.headers['x-api-key'];
       const reply = await handleHeartbeat(heartbeat, {
         apiKey: typeof apiKey === 'string' && apiKey !== '' ? apiKey : null,

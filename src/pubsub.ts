@@ -1,10 +1,9 @@
 // In-process pub/sub by default; with REDIS_URL, Yoga's Redis event target so that every
 // instance sees every event. Channels are namespaced so that several deployments (or test runs)
 // can share one Redis without hearing each other.
-import { createPubSub } from 'graphql-yoga';
-import type { PubSub, Topics } from './services/events.ts';
+import { createPubSubOn, type PubSub } from './services/events.ts';
 
-type Target = NonNullable<NonNullable<Parameters<typeof createPubSub<Topics>>[0]>['eventTarget']>;
+type Target = Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'>;
 
 function namespaced(target: Target, prefix: string): Target {
   return {
@@ -20,7 +19,7 @@ export interface PubSubHandle {
 }
 
 export async function createPubSubFor(redisUrl: string | undefined, prefix: string): Promise<PubSubHandle> {
-  if (!redisUrl) return { pubsub: createPubSub<Topics>(), close: async () => {} };
+  if (!redisUrl) return { pubsub: createPubSubOn(new EventTarget()), close: async () => {} };
   const [{ createRedisEventTarget }, { Redis }] = await Promise.all([import('@graphql-yoga/redis-event-target'), import('ioredis')]);
   const options = { maxRetriesPerRequest: null, lazyConnect: true } as const;
   const publishClient = new Redis(redisUrl, options);
@@ -29,7 +28,7 @@ export async function createPubSubFor(redisUrl: string | undefined, prefix: stri
   await Promise.all([publishClient.connect(), subscribeClient.connect()]);
   const eventTarget = createRedisEventTarget<any>({ publishClient, subscribeClient });
   return {
-    pubsub: createPubSub<Topics>({ eventTarget: namespaced(eventTarget, prefix) }),
+    pubsub: createPubSubOn(namespaced(eventTarget as unknown as Target, prefix)),
     async close() {
       publishClient.disconnect();
       subscribeClient.disconnect();

@@ -33,10 +33,28 @@ export type Topics = {
   'server:updated:by-id': [serverId: string, view: ServerView];
 };
 
-export type PubSub = YogaPubSub<Topics>;
+type FleetWideTopic = 'server:updated' | 'fleet:event';
 
-export function createLocalPubSub(): PubSub {
-  return createPubSub<Topics>();
+export type PubSub = YogaPubSub<Topics> & {
+  /**
+   * A plain callback for a fleet-wide topic, for in-process consumers (the overview): it costs
+   * no async iterator per event, which matters on the heartbeat hot path. Returns `unlisten`.
+   */
+  listen<K extends FleetWideTopic>(topic: K, listener: (payload: Topics[K][0]) => void): () => void;
+};
+
+type EventTargetLike = Pick<EventTarget, 'addEventListener' | 'removeEventListener' | 'dispatchEvent'>;
+
+/** Yoga's pub/sub over `target` (in-process, or Redis for several instances), plus `listen`. */
+export function createPubSubOn(target: EventTargetLike): PubSub {
+  const pubsub = createPubSub<Topics>({ eventTarget: target as EventTarget });
+  return Object.assign(pubsub, {
+    listen<K extends FleetWideTopic>(topic: K, listener: (payload: Topics[K][0]) => void) {
+      const onEvent = (event: Event) => listener((event as CustomEvent).detail);
+      target.addEventListener(topic, onEvent);
+      return () => target.removeEventListener(topic, onEvent);
+    },
+  });
 }
 
 export interface Change {

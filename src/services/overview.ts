@@ -35,22 +35,16 @@ export class OverviewFeed {
     /** Subscribers get at most one overview per window. */
     private readonly coalesceMs = 250,
   ) {
-    const updates = services.pubsub.subscribe('server:updated');
-    const events = services.pubsub.subscribe('fleet:event');
-    void (async () => {
-      for await (const view of updates) this.apply(view);
-    })().catch(() => {});
-    void (async () => {
-      for await (const event of events) {
-        if (event.type !== 'SERVER_DELETED') continue;
-        this.servers.delete(event.serverId);
-        this.tombstones.set(event.serverId, Date.now());
-        this.changed(true);
-      }
-    })().catch(() => {});
+    const unlistenUpdates = services.pubsub.listen('server:updated', (view) => this.apply(view));
+    const unlistenEvents = services.pubsub.listen('fleet:event', (event) => {
+      if (event.type !== 'SERVER_DELETED') return;
+      this.servers.delete(event.serverId);
+      this.tombstones.set(event.serverId, Date.now());
+      this.changed(true);
+    });
     this.stopListening = () => {
-      void updates.return?.();
-      void events.return?.();
+      unlistenUpdates();
+      unlistenEvents();
     };
     this.loading = this.reload();
     this.resyncTimer = setInterval(() => void this.reload().catch((error) => services.logger.error({ err: error }, 'overview resync failed')), RESYNC_MS);
