@@ -46,17 +46,7 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
     const prisma = new SqlitePrismaClient({
       adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' }),
     });
-    const store = createSqliteStore(raw, file);
-    return {
-      provider: 'sqlite',
-      prisma,
-      store,
-      appliedMigrations,
-      async close() {
-        await prisma.$disconnect();
-        await store.close();
-      },
-    };
+    return database('sqlite', prisma, createSqliteStore(raw, file), appliedMigrations);
   }
 
   const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresPrismaClient }, { migratePostgres }, { createPostgresStore }] = await Promise.all([
@@ -86,9 +76,12 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
   if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
   const appliedMigrations = await migratePostgres(pool);
   const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) }) as unknown as Prisma;
-  const store = createPostgresStore(pool);
+  return database('postgres', prisma, createPostgresStore(pool), appliedMigrations);
+}
+
+function database(provider: Database['provider'], prisma: Prisma, store: FleetStore, appliedMigrations: string[]): Database {
   return {
-    provider: 'postgres',
+    provider,
     prisma,
     store,
     appliedMigrations,

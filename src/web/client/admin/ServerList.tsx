@@ -1,7 +1,7 @@
 // The admin's server table with the four actions. "Generate Challenge" is deliberately absent:
 // the challenge flow is abandoned upstream, API keys replaced it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Ago, ServerSearch, StatusPill, Versions } from '../shared/components.tsx';
+import { Ago, ServerNameCell, ServerSearch, StatusPill, Versions } from '../shared/components.tsx';
 import { formatTimestamp, matchesSearch } from '../shared/format.ts';
 import type { Server } from './api.ts';
 
@@ -106,10 +106,7 @@ function Row({ server, busy, highlight, onAction }: { server: Server; busy: bool
       <td>
         <StatusPill status={server.status} />
       </td>
-      <td class="server-cell">
-        <span class="server-name">{server.name}</span>
-        {server.name !== server.identifier ? <span class="server-id">{server.identifier}</span> : null}
-      </td>
+      <ServerNameCell name={server.name} identifier={server.identifier} />
       <td class="nowrap">
         <Ago iso={server.lastSeenAt} />
       </td>

@@ -134,3 +134,13 @@ export function ServerSearch({ search, onSearch, shown, total }: { search: strin
     </>
   );
 }
+
+/** The server's display name, with its identifier beneath when the two differ. */
+export function ServerNameCell({ name, identifier }: { name: string; identifier: string }) {
+  return (
+    <td class="server-cell">
+      <span class="server-name">{name}</span>
+      {name !== identifier ? <span class="server-id">{identifier}</span> : null}
+    </td>
+  );
+}

@@ -3,7 +3,7 @@
 // resynchronises by itself).
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { observeServerTime } from '../shared/clock.ts';
-import { Ago, ConnectionNotice, Header, LiveBadge, ServerSearch, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
+import { Ago, ConnectionNotice, Header, LiveBadge, ServerNameCell, ServerSearch, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
 import { formatLoad, formatUptime, matchesSearch, STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
 import { GraphQLRequestError, request } from '../shared/graphql.ts';
 import { LiveConnection, type LiveStatus } from '../shared/live.ts';
@@ -262,10 +262,7 @@ function ServerRow({ server }: { server: OverviewServer }) {
       <td>
         <StatusPill status={server.status} />
       </td>
-      <td class="server-cell">
-        <span class="server-name">{server.name}</span>
-        {server.name !== server.identifier ? <span class="server-id">{server.identifier}</span> : null}
-      </td>
+      <ServerNameCell name={server.name} identifier={server.identifier} />
       <td class="nowrap">
         <Ago iso={server.lastSeenAt} />
       </td>
