@@ -80,6 +80,8 @@ export function createApp(options: AppOptions) {
     return yogaMaskError(error, message, isDev);
   };
 
+  let graphiqlPage: Promise<string> | undefined;
+
   const otherRoutes: Plugin = {
     async onRequest({ request, url, endResponse }) {
       if (url.pathname === '/healthz') return endResponse(Response.json({ status: 'ok' }));
@@ -109,6 +111,12 @@ export function createApp(options: AppOptions) {
     graphqlEndpoint: '/graphql',
     landingPage: false,
     graphiql: { title: 'HarborForge Monitor', subscriptionsProtocol: 'WS' },
+    // Yoga's default GraphiQL page loads its scripts from a public CDN, which locked-down and
+    // offline machines cannot reach; this one carries them inline (loaded on first use: ~9 MB).
+    renderGraphiQL: async (options) => {
+      graphiqlPage ??= import('@graphql-yoga/render-graphiql').then(({ renderGraphiQL }) => renderGraphiQL(options));
+      return graphiqlPage;
+    },
     maskedErrors: { maskError },
     logging: {
       debug: (...args) => logger.debug(args.map(String).join(' ')),
