@@ -14,6 +14,7 @@ import { RateLimiterMemory } from 'rate-limiter-flexible';
 import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './rest/heartbeat.ts';
 import { handleRest } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
+import { useSharedSubscriptions } from './shared-subscriptions.ts';
 import type { Services } from './services/context.ts';
 import { ServiceError } from './services/errors.ts';
 import type { PubSub } from './services/events.ts';
@@ -126,7 +127,7 @@ export function createApp(options: AppOptions) {
     },
     // graphql-jit compiles each operation once: the overview of 10,000 servers is ~170,000 field
     // resolutions, and graphql-js's interpreter made that query several times slower (bench/).
-    plugins: [otherRoutes, useGraphQlJit()],
+    plugins: [otherRoutes, useGraphQlJit(), useSharedSubscriptions()],
     context: async (initial): Promise<Context> => {
       // graphql-ws puts its connectionParams on the initial context (src/server.ts); HTTP and SSE use the header.
       const connectionParams = initial.connectionParams as Record<string, unknown> | undefined;

@@ -25,6 +25,11 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25],
       registers: [registry],
     }),
+    overviewPushes: new Counter({
+      name: 'harborforge_overview_subscription_executions_total',
+      help: 'overviewUpdated results executed (shared by subscribers of the same operation)',
+      registers: [registry],
+    }),
     statusTransitions: new Counter({
       name: 'harborforge_status_transitions_total',
       help: 'Server status transitions announced',

@@ -35,6 +35,9 @@ builder.subscriptionField('overviewUpdated', (t) =>
     authScopes: { overview: true },
     description: 'The current overview at once, then again after changes (coalesced: at most one per 250 ms).',
     subscribe: (_root, _args, { overview }) => overview.subscribe(),
-    resolve: (overview) => overview,
+    resolve: (overview, _args, { services }) => {
+      services.metrics.overviewPushes.inc();
+      return overview;
+    },
   }),
 );

@@ -127,6 +127,60 @@ describe('subscriptions', () => {
     await sse.waitFor((p) => !!p.data?.overviewUpdated);
   });
 
+  it('executes overviewUpdated once per push for all subscribers of the same operation, and a late joiner gets the current state', async () => {
+    // A server of its own: no other overview subscription runs while this one is counted.
+    const server = await startTestServer();
+    const executions = async () => Number(/^harborforge_overview_subscription_executions_total (\d+)/m.exec(await server.app.metrics.registry.metrics())?.[1] ?? 0);
+    const { id, identifier } = await server.createServer();
+    const key = await server.issueKey(id);
+    const QUERY = `subscription { overviewUpdated { servers { identifier cpuPct } } }`;
+    const subscribers = [
+      ...Array.from({ length: 4 }, () => track(subscribeWs(wsClient(server.url), QUERY))),
+      track(subscribeSse(server.url, QUERY)),
+    ];
+    for (const sub of subscribers) await sub.waitFor((p) => !!p.data?.overviewUpdated);
+    await new Promise((r) => setTimeout(r, 500));
+    const before = await executions();
+    const pushesBefore = subscribers.map((sub) => sub.received.length);
+    await server.heartbeat(key, seedHeartbeat(identifier, { cpu_pct: 91 }));
+    const sees91 = (p: any) => p.data?.overviewUpdated.servers.some((s: any) => s.identifier === identifier && s.cpuPct === 91);
+    for (const sub of subscribers) await sub.waitFor(sees91);
+    await new Promise((r) => setTimeout(r, 400));
+    // Every subscriber saw the same pushes, and each push was executed once, not once per subscriber.
+    const pushes = subscribers.map((sub, i) => sub.received.length - pushesBefore[i]!);
+    expect(new Set(pushes).size).toBe(1);
+    expect(await executions()).toBe(before + pushes[0]!);
+
+    const late = track(subscribeWs(wsClient(server.url), QUERY));
+    const first = await late.waitFor((p) => !!p.data?.overviewUpdated, 3000);
+    expect(sees91(first)).toBe(true);
+    for (const sub of [...subscribers, late]) await sub.close();
+
+    // After everyone left, a new subscriber starts a fresh shared subscription.
+    await new Promise((r) => setTimeout(r, 200));
+    const again = subscribeWs(wsClient(server.url), QUERY);
+    expect(sees91(await again.waitFor((p) => !!p.data?.overviewUpdated))).toBe(true);
+    await again.close();
+    await server.stop();
+  });
+
+  it('does not let an anonymous subscriber share an admin\'s overview when the overview is private', async () => {
+    const closed = await startTestServer({ publicOverview: false });
+    try {
+      const QUERY = `subscription { overviewUpdated { totals { servers } } }`;
+      const admin = subscribeWs(wsClient(closed.url, ADMIN_TOKEN), QUERY);
+      await admin.waitFor((p) => !!p.data?.overviewUpdated);
+      const anonymous = subscribeWs(wsClient(closed.url), QUERY);
+      const refused = await anonymous.waitFor((p) => !!p.errors);
+      expect(refused.errors![0].extensions?.code).toBe('UNAUTHENTICATED');
+      expect(anonymous.received.some((p) => p.data)).toBe(false);
+      await admin.close();
+      await anonymous.close();
+    } finally {
+      await closed.stop();
+    }
+  });
+
   it('refuses admin subscriptions without a token on graphql-ws and SSE, and a wrong token at connect', async () => {
     for (const query of [FLEET_EVENTS, SERVER_UPDATED]) {
       const ws = track(subscribeWs(wsClient(server.url), query));
