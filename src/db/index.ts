@@ -73,7 +73,13 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
   // An idle client's connection dropping (a PostgreSQL restart) must not crash the process: the
   // pool replaces the client, and queries in flight fail and are answered as errors.
   pool.on('error', (error) => (logger ? logger.error({ err: error }, 'PostgreSQL pool error') : console.error(`PostgreSQL pool: ${error.message}`)));
-  if (schema) await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`);
+  if (schema) {
+    // CREATE SCHEMA IF NOT EXISTS is not safe against a concurrent twin (instances starting
+    // together): the loser gets a unique violation on pg_namespace, which means "it exists".
+    await pool.query(`CREATE SCHEMA IF NOT EXISTS "${schema.replace(/"/g, '')}"`).catch((error: { code?: string }) => {
+      if (error.code !== '23505' && error.code !== '42P06') throw error;
+    });
+  }
   const appliedMigrations = await migratePostgres(pool);
   const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) }) as unknown as Prisma;
   return database('postgres', prisma, createPostgresStore(pool), appliedMigrations);

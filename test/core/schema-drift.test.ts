@@ -80,6 +80,19 @@ describe('schema drift', () => {
     }
   });
 
+  it.skipIf(!hasPostgres)('instances opening the same fresh PostgreSQL schema at once all start, and migrate it once', async () => {
+    for (let round = 0; round < 20; round++) {
+      const schema = await freshPostgresSchema(`race${round}`);
+      try {
+        const opened = await Promise.all(Array.from({ length: 4 }, () => openDatabase(schema.url)));
+        expect(opened.map((db) => db.appliedMigrations.length).sort()).toEqual([0, 0, 0, readMigrations('postgres').length]);
+        await Promise.all(opened.map((db) => db.close()));
+      } finally {
+        await schema.drop();
+      }
+    }
+  });
+
   it('schema.graphql is up to date (run npm run schema)', () => {
     expect(readFileSync(join(root, 'schema.graphql'), 'utf8')).toBe(printedSchema());
   });
