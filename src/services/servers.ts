@@ -5,7 +5,7 @@ import { ServiceError, fromPrismaError } from './errors.ts';
 import { announce, type FleetEvent } from './events.ts';
 import { statusAt, thresholds, type ServerStatus } from './status.ts';
 import { toApiKeyView, toServerView, type ServerView } from './views.ts';
-import type { StateRow, StoredStatus } from '../db/store.ts';
+import type { FleetRow, StateRow, StoredStatus } from '../db/store.ts';
 
 const identifier = z
   .string()
@@ -45,13 +45,8 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.ou
 
 const serverInclude = { state: true, apiKeys: { orderBy: { createdAt: 'desc' }, take: 1 } } as const;
 
-type ServerWithRelations = {
-  id: string;
-  identifier: string;
-  name: string;
-  createdAt: Date;
-  intervalSeconds: number;
-  graceSeconds: number;
+/** A server row as Prisma loads it with `serverInclude`. */
+type ServerWithRelations = Omit<FleetRow, 'state'> & {
   state: (Omit<StateRow, 'status'> & { status: string }) | null;
   apiKeys: { prefix: string; createdAt: Date; lastUsedAt: Date | null; revokedAt: Date | null }[];
 };

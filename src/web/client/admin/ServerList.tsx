@@ -1,7 +1,7 @@
 // The admin's server table with the four actions. "Generate Challenge" is deliberately absent:
 // the challenge flow is abandoned upstream, API keys replaced it.
 import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Ago, ServerNameCell, ServerSearch, StatusPill, Versions } from '../shared/components.tsx';
+import { Ago, ROW_BATCH, ServerNameCell, ServerSearch, ShowMore, StatusPill, Versions } from '../shared/components.tsx';
 import { formatTimestamp, matchesSearch } from '../shared/format.ts';
 import type { Server } from './api.ts';
 
@@ -15,7 +15,6 @@ interface Props {
 }
 
 /** Rows rendered at first; "Show more" reveals the rest, so a fleet of thousands stays responsive. */
-const ROW_BATCH = 250;
 
 export function ServerList({ servers, busyId, highlightId, onAction }: Props) {
   const [search, setSearch] = useState('');
@@ -62,13 +61,7 @@ export function ServerList({ servers, busyId, highlightId, onAction }: Props) {
           </table>
         </div>
       )}
-      {rows.length > limit ? (
-        <p class="more">
-          <button type="button" class="button" onClick={() => setLimit(limit + ROW_BATCH)}>
-            Show {Math.min(ROW_BATCH, rows.length - limit)} more of {rows.length - limit} remaining
-          </button>
-        </p>
-      ) : null}
+      <ShowMore total={rows.length} limit={limit} onMore={setLimit} />
     </section>
   );
 }

@@ -144,3 +144,18 @@ export function ServerNameCell({ name, identifier }: { name: string; identifier:
     </td>
   );
 }
+
+/** Long tables render this many rows at a time, so a large fleet does not stall the page. */
+export const ROW_BATCH = 250;
+
+/** "Show N more of M remaining", below a table cut at `limit` rows; nothing when all are shown. */
+export function ShowMore({ total, limit, onMore }: { total: number; limit: number; onMore(nextLimit: number): void }) {
+  if (total <= limit) return null;
+  return (
+    <p class="more">
+      <button type="button" class="button" onClick={() => onMore(limit + ROW_BATCH)}>
+        Show {Math.min(ROW_BATCH, total - limit)} more of {total - limit} remaining
+      </button>
+    </p>
+  );
+}

@@ -3,7 +3,7 @@
 // resynchronises by itself).
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { observeServerTime } from '../shared/clock.ts';
-import { Ago, ConnectionNotice, Header, LiveBadge, ServerNameCell, ServerSearch, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
+import { Ago, ConnectionNotice, Header, LiveBadge, ROW_BATCH, ServerNameCell, ServerSearch, ShowMore, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
 import { formatLoad, formatUptime, matchesSearch, STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
 import { GraphQLRequestError, request } from '../shared/graphql.ts';
 import { LiveConnection, type LiveStatus } from '../shared/live.ts';
@@ -11,7 +11,6 @@ import { readToken } from '../shared/session.ts';
 import { OVERVIEW_QUERY, OVERVIEW_SUBSCRIPTION, sortServers, type Overview, type OverviewServer, type Sort, type SortKey } from './overview.ts';
 
 /** Rows rendered at first; a fleet of thousands stays responsive, and "Show more" reveals the rest. */
-const ROW_BATCH = 250;
 const STATUSES: ServerStatus[] = ['ONLINE', 'LATE', 'OFFLINE', 'PENDING'];
 
 type Filter = ServerStatus | 'ALL';
@@ -125,13 +124,7 @@ export function StatusApp() {
                 }}
               />
             )}
-            {rows.length > limit ? (
-              <p class="more">
-                <button type="button" class="button" onClick={() => setLimit(limit + ROW_BATCH)}>
-                  Show {Math.min(ROW_BATCH, rows.length - limit)} more of {rows.length - limit} remaining
-                </button>
-              </p>
-            ) : null}
+            <ShowMore total={rows.length} limit={limit} onMore={setLimit} />
           </>
         ) : error ? null : (
           <p class="loading" role="status">
