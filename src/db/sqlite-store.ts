@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
-import { applyHeartbeatBatch, type BatchItem, type ItemOutcome } from '../services/ingest-batch.ts';
-import type { ActiveKey, FleetRow, FleetStore, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
+import { applyHeartbeatBatch } from '../services/ingest-batch.ts';
+import type { ActiveKey, BatchItem, FleetRow, ItemOutcome, FleetStore, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
 
 // Timestamps are stored as Unix milliseconds (the Prisma adapter runs with
 // timestampFormat 'unixepoch-ms'), so comparisons in SQL are plain integer comparisons.

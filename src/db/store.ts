@@ -1,8 +1,8 @@
-import type { BatchItem, ItemOutcome } from '../services/ingest-batch.ts';
-
 // The SQL that the hot paths need (heartbeat ingest, the fleet overview, the status sweep),
 // written once per provider with prepared statements / set-based queries. Everything else goes
 // through Prisma. DESIGN.md measured Prisma at ~2k single writes/s; the ingest target is ~12k/s.
+// This module owns the row types it reads and writes and imports nothing from src/services/:
+// services depend on the store, never the other way round (test/core/import-cycles.test.ts).
 
 /** An active (not revoked) API key with the facts about its server that ingest needs. */
 export interface ActiveKey {
@@ -35,6 +35,44 @@ export interface Telemetry {
 }
 
 export type StoredStatus = 'ONLINE' | 'LATE' | 'OFFLINE';
+/** PENDING is never stored: it is the status of a server without a state row. */
+export type ServerStatus = 'PENDING' | StoredStatus;
+
+/** The heartbeat as stored: agents normalised to {id, name}, load average split in three. */
+export interface HeartbeatRecord {
+  identifier: string;
+  openclawVersion: string | null;
+  pluginVersion: string | null;
+  agents: { id: string; name: string }[] | null;
+  cpuPct: number | null;
+  memPct: number | null;
+  diskPct: number | null;
+  swapPct: number | null;
+  load1: number | null;
+  load5: number | null;
+  load15: number | null;
+  uptimeSeconds: number | null;
+}
+
+export const FLEET_EVENT_TYPES = [
+  'SERVER_ADDED',
+  'SERVER_UPDATED',
+  'SERVER_DELETED',
+  'STATUS_CHANGED',
+  'API_KEY_GENERATED',
+  'API_KEY_REVOKED',
+  'REBOOTED',
+] as const;
+export type FleetEventType = (typeof FLEET_EVENT_TYPES)[number];
+
+export interface FleetEvent {
+  type: FleetEventType;
+  serverId: string;
+  identifier: string;
+  at: Date;
+  status?: ServerStatus | null;
+  previousStatus?: ServerStatus | null;
+}
 
 export interface StateRow extends Telemetry {
   serverId: string;
@@ -66,6 +104,16 @@ export interface SilenceTransition {
   from: StoredStatus;
   to: StoredStatus;
 }
+
+export interface BatchItem {
+  keyHash: string;
+  record: HeartbeatRecord;
+  receivedAt: Date;
+}
+
+export type ItemOutcome =
+  | { ok: true; key: ActiveKey; state: StateRow; events: FleetEvent[]; keyTouched: boolean }
+  | { ok: false; code: 'UNAUTHENTICATED' | 'CONFLICT'; message: string };
 
 /** Runs inside one transaction: everything it writes commits together or not at all. */
 export interface IngestTransaction {

@@ -1,28 +1,12 @@
 // Topics and the one helper that publishes a change. Every change that a subscriber can see goes
 // through `announce`, right after its database write commits.
 import { createPubSub, type PubSub as YogaPubSub } from 'graphql-yoga';
-import type { ServerStatus } from './status.ts';
+import type { FleetEvent } from '../db/store.ts';
 import type { ServerView } from './views.ts';
 
-export const FLEET_EVENT_TYPES = [
-  'SERVER_ADDED',
-  'SERVER_UPDATED',
-  'SERVER_DELETED',
-  'STATUS_CHANGED',
-  'API_KEY_GENERATED',
-  'API_KEY_REVOKED',
-  'REBOOTED',
-] as const;
-export type FleetEventType = (typeof FLEET_EVENT_TYPES)[number];
-
-export interface FleetEvent {
-  type: FleetEventType;
-  serverId: string;
-  identifier: string;
-  at: Date;
-  status?: ServerStatus | null;
-  previousStatus?: ServerStatus | null;
-}
+// The event shape is the store's (an ingest transaction produces events); re-exported here, the
+// module that publishes them.
+export { FLEET_EVENT_TYPES, type FleetEvent, type FleetEventType } from '../db/store.ts';
 
 export type Topics = {
   /** Discrete fleet events (admin `fleetEvents`). */

@@ -1,6 +1,7 @@
 // The heartbeat-v2 body, exactly the seed's snake_case fields. This one schema is used by the
 // REST endpoint and by the plugin's tests (the sidecar's body must pass the backend's own rules).
 import { z } from 'zod';
+import type { HeartbeatRecord } from '../db/store.ts';
 
 const percent = z.number().min(0).max(100).nullish();
 
@@ -27,21 +28,7 @@ export const heartbeatBodySchema = z.object({
 
 export type HeartbeatBody = z.infer<typeof heartbeatBodySchema>;
 
-/** The heartbeat as stored: agents normalised to {id, name}, load average split in three. */
-export interface HeartbeatRecord {
-  identifier: string;
-  openclawVersion: string | null;
-  pluginVersion: string | null;
-  agents: { id: string; name: string }[] | null;
-  cpuPct: number | null;
-  memPct: number | null;
-  diskPct: number | null;
-  swapPct: number | null;
-  load1: number | null;
-  load5: number | null;
-  load15: number | null;
-  uptimeSeconds: number | null;
-}
+export type { HeartbeatRecord } from '../db/store.ts';
 
 export function toHeartbeatRecord(body: HeartbeatBody): HeartbeatRecord {
   const load = body.load_avg == null ? [] : Array.isArray(body.load_avg) ? body.load_avg : [body.load_avg];

@@ -4,9 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { Services } from './context.ts';
 import { announce } from './events.ts';
-import type { HeartbeatRecord } from './heartbeat-schema.ts';
-import type { BatchItem } from './ingest-batch.ts';
-import type { ServerStatus } from './status.ts';
+import type { BatchItem, HeartbeatRecord, ServerStatus } from '../db/store.ts';
 import { toApiKeyView, toServerView } from './views.ts';
 
 export type HeartbeatOutcome =

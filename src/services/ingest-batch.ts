@@ -2,20 +2,10 @@
 // PostgreSQL, in the SQLite writer thread for SQLite (src/db/sqlite-writer.ts). Everything here
 // happens inside one transaction: each key is checked in the same transaction that writes its
 // heartbeat, so a key revoked on any instance is refused from the moment the revocation commits.
-import type { ActiveKey, HeartbeatRow, IngestTransaction, StateRow, Telemetry } from '../db/store.ts';
-import type { FleetEvent } from './events.ts';
-import type { HeartbeatRecord } from './heartbeat-schema.ts';
+import type { BatchItem, HeartbeatRecord, HeartbeatRow, IngestTransaction, ItemOutcome, StateRow, Telemetry } from '../db/store.ts';
 import { thresholds } from './status.ts';
 
-export interface BatchItem {
-  keyHash: string;
-  record: HeartbeatRecord;
-  receivedAt: Date;
-}
-
-export type ItemOutcome =
-  | { ok: true; key: ActiveKey; state: StateRow; events: FleetEvent[]; keyTouched: boolean }
-  | { ok: false; code: 'UNAUTHENTICATED' | 'CONFLICT'; message: string };
+export type { BatchItem, ItemOutcome } from '../db/store.ts';
 
 /** lastUsedAt is written at most this often per key: it is informative, not a hot-path write. */
 export const KEY_TOUCH_INTERVAL_MS = 60_000;

@@ -1,7 +1,7 @@
 // Status is decided by the backend's clock (DESIGN.md, "Status of a server").
-import type { StateRow, StoredStatus } from '../db/store.ts';
+import type { ServerStatus, StateRow } from '../db/store.ts';
 
-export type ServerStatus = 'PENDING' | StoredStatus;
+export type { ServerStatus } from '../db/store.ts';
 export const SERVER_STATUSES = ['PENDING', 'ONLINE', 'LATE', 'OFFLINE'] as const;
 
 export function thresholds(lastSeenAt: Date, intervalSeconds: number, graceSeconds: number) {
