@@ -38,20 +38,10 @@ export type StoredStatus = 'ONLINE' | 'LATE' | 'OFFLINE';
 /** PENDING is never stored: it is the status of a server without a state row. */
 export type ServerStatus = 'PENDING' | StoredStatus;
 
-/** The heartbeat as stored: agents normalised to {id, name}, load average split in three. */
-export interface HeartbeatRecord {
+/** The heartbeat as received: agents normalised to {id, name} (stored as JSON), load average split in three. */
+export interface HeartbeatRecord extends Omit<Telemetry, 'agents'> {
   identifier: string;
-  openclawVersion: string | null;
-  pluginVersion: string | null;
   agents: { id: string; name: string }[] | null;
-  cpuPct: number | null;
-  memPct: number | null;
-  diskPct: number | null;
-  swapPct: number | null;
-  load1: number | null;
-  load5: number | null;
-  load15: number | null;
-  uptimeSeconds: number | null;
 }
 
 export const FLEET_EVENT_TYPES = [
