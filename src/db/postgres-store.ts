@@ -7,6 +7,7 @@ const TELEMETRY = [
   ['diskPct', 'float8'], ['swapPct', 'float8'], ['load1', 'float8'], ['load5', 'float8'], ['load15', 'float8'], ['uptimeSeconds', 'float8'],
 ] as const;
 const q = (column: string) => `"${column}"`;
+const STATUS_CHANGE_COLUMNS = [['serverId', 'text'], ['fromStatus', 'text'], ['toStatus', 'text'], ['at', 'timestamp'], ['cause', 'text']] as const;
 
 function stateFromRow(row: Record<string, any>): StateRow {
   const state: Record<string, unknown> = {
@@ -71,6 +72,10 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
         const source = unnest(columns, rows as unknown as Record<string, unknown>[]);
         await client.query(`INSERT INTO heartbeats (${source.names}) ${source.sql}`, source.params);
       },
+      async insertStatusChanges(rows) {
+        const source = unnest(STATUS_CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[]);
+        await client.query(`INSERT INTO status_changes (${source.names}) ${source.sql}`, source.params);
+      },
       async touchKeys(keyIds, at) {
         if (keyIds.length === 0) return;
         await client.query(`UPDATE api_keys SET "lastUsedAt" = $1 WHERE id = ANY($2::text[])`, [at, keyIds]);
@@ -116,17 +121,24 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
     },
     async applySilence(now) {
       // The conditional UPDATE is the arbiter: when several instances sweep at once, only the one
-      // whose UPDATE changes the row reports (and so publishes) the transition.
+      // whose UPDATE changes the row reports (and so publishes) the transition. The status_changes
+      // rows are written by the same statement, so they commit with the status.
       const { rows } = await pool.query(
         `WITH due AS (
            SELECT "serverId", status AS "from",
-                  CASE WHEN "offlineAt" <= $1 THEN 'OFFLINE' ELSE 'LATE' END AS "to"
+                  CASE WHEN "offlineAt" <= $1 THEN 'OFFLINE' ELSE 'LATE' END AS "to",
+                  CASE WHEN "offlineAt" <= $1 THEN "offlineAt" ELSE "lateAt" END AS "at"
            FROM server_states
            WHERE (status = 'ONLINE' AND ("lateAt" <= $1 OR "offlineAt" <= $1)) OR (status = 'LATE' AND "offlineAt" <= $1)
-           FOR UPDATE SKIP LOCKED)
-         UPDATE server_states st SET status = due."to" FROM due
-         WHERE st."serverId" = due."serverId"
-         RETURNING due."serverId" AS "serverId", due."from" AS "from", due."to" AS "to"`,
+           FOR UPDATE SKIP LOCKED),
+         changed AS (
+           UPDATE server_states st SET status = due."to" FROM due
+           WHERE st."serverId" = due."serverId"
+           RETURNING due."serverId" AS "serverId", due."from" AS "from", due."to" AS "to", due."at" AS "at"),
+         recorded AS (
+           INSERT INTO status_changes ("serverId", "fromStatus", "toStatus", "at", "cause")
+           SELECT "serverId", "from", "to", "at", 'SILENCE' FROM changed)
+         SELECT * FROM changed`,
         [now],
       );
       return rows as SilenceTransition[];

@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { applyHeartbeatBatch } from '../services/ingest-batch.ts';
-import type { ActiveKey, BatchItem, FleetRow, ItemOutcome, FleetStore, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
+import type { ActiveKey, BatchItem, FleetRow, ItemOutcome, FleetStore, IngestTransaction, SilenceTransition, StateRow, StatusChangeRow, StoredStatus } from './store.ts';
 
 // Timestamps are stored as Unix milliseconds (the Prisma adapter runs with
 // timestampFormat 'unixepoch-ms'), so comparisons in SQL are plain integer comparisons.
@@ -11,6 +11,9 @@ const ms = (date: Date | null) => (date == null ? null : date.getTime());
 const TELEMETRY_COLUMNS = [
   'openclawVersion', 'pluginVersion', 'agents', 'cpuPct', 'memPct', 'diskPct', 'swapPct', 'load1', 'load5', 'load15', 'uptimeSeconds',
 ] as const;
+
+const INSERT_STATUS_CHANGE = `INSERT INTO status_changes (serverId, fromStatus, toStatus, at, cause) VALUES (@serverId, @fromStatus, @toStatus, @at, @cause)`;
+const statusChangeParams = (row: StatusChangeRow) => ({ ...row, at: row.at.getTime() });
 
 function stateFromRow(row: Record<string, any>): StateRow {
   const state: Record<string, unknown> = {
@@ -53,6 +56,7 @@ export function createSqliteHeartbeatWriter(db: Database.Database): (batch: Batc
     INSERT INTO heartbeats (serverId, receivedAt, ${TELEMETRY_COLUMNS.join(', ')})
     VALUES (@serverId, @receivedAt, ${TELEMETRY_COLUMNS.map((c) => '@' + c).join(', ')})`);
   const touchKey = db.prepare(`UPDATE api_keys SET lastUsedAt = ? WHERE id = ?`);
+  const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
   const begin = db.prepare('BEGIN IMMEDIATE');
   const commit = db.prepare('COMMIT');
   const rollback = db.prepare('ROLLBACK');
@@ -85,6 +89,9 @@ export function createSqliteHeartbeatWriter(db: Database.Database): (batch: Batc
     },
     async insertHeartbeats(rows) {
       for (const row of rows) insertHeartbeat.run({ ...row, receivedAt: ms(row.receivedAt) });
+    },
+    async insertStatusChanges(rows) {
+      for (const row of rows) insertStatusChange.run(statusChangeParams(row));
     },
     async touchKeys(keyIds, at) {
       for (const id of keyIds) touchKey.run(at.getTime(), id);
@@ -180,8 +187,9 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
            st.status, st.lastSeenAt, st.lateAt, st.offlineAt, st.heartbeatCount, ${TELEMETRY_COLUMNS.map((c) => 'st.' + c).join(', ')}
     FROM monitored_servers s LEFT JOIN server_states st ON st.serverId = s.id`;
   const selectFleet = db.prepare(`${fleetQuery} ORDER BY s.identifier`);
-  const toLate = db.prepare(`UPDATE server_states SET status = 'LATE' WHERE status = 'ONLINE' AND lateAt <= ? AND offlineAt > ? RETURNING serverId`);
-  const selectOfflineCandidates = db.prepare(`SELECT serverId, status FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
+  const toLate = db.prepare(`UPDATE server_states SET status = 'LATE' WHERE status = 'ONLINE' AND lateAt <= ? AND offlineAt > ? RETURNING serverId, lateAt`);
+  const selectOfflineCandidates = db.prepare(`SELECT serverId, status, offlineAt FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
+  const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
   const toOffline = db.prepare(`UPDATE server_states SET status = 'OFFLINE' WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
   const prune = db.prepare(`DELETE FROM heartbeats WHERE receivedAt < ?`);
   const writer = new SqliteWriterThread(file);
@@ -215,10 +223,13 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
         return transitions;
       }
       db.transaction(() => {
-        const offline = selectOfflineCandidates.all(at) as { serverId: string; status: StoredStatus }[];
+        const offline = selectOfflineCandidates.all(at) as { serverId: string; status: StoredStatus; offlineAt: number }[];
         toOffline.run(at);
-        for (const row of offline) transitions.push({ serverId: row.serverId, from: row.status, to: 'OFFLINE' });
-        for (const row of toLate.all(at, at) as { serverId: string }[]) transitions.push({ serverId: row.serverId, from: 'ONLINE', to: 'LATE' });
+        for (const row of offline) transitions.push({ serverId: row.serverId, from: row.status, to: 'OFFLINE', at: toDate(row.offlineAt)! });
+        for (const row of toLate.all(at, at) as { serverId: string; lateAt: number }[]) {
+          transitions.push({ serverId: row.serverId, from: 'ONLINE', to: 'LATE', at: toDate(row.lateAt)! });
+        }
+        for (const t of transitions) insertStatusChange.run(statusChangeParams({ serverId: t.serverId, fromStatus: t.from, toStatus: t.to, at: t.at, cause: 'SILENCE' }));
       }).immediate();
       return transitions;
     },

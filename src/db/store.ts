@@ -93,6 +93,20 @@ export interface SilenceTransition {
   serverId: string;
   from: StoredStatus;
   to: StoredStatus;
+  /** The threshold that was crossed (lateAt or offlineAt), recorded as the transition's time. */
+  at: Date;
+}
+
+/** Why a status changed (status_changes.cause). */
+export type StatusChangeCause = 'HEARTBEAT' | 'SILENCE' | 'REGISTERED' | 'THRESHOLDS_CHANGED' | 'UPGRADE';
+
+/** One row of status_changes (interface B): written in the transaction that changes the status. */
+export interface StatusChangeRow {
+  serverId: string;
+  fromStatus: StoredStatus | 'PENDING' | null;
+  toStatus: StoredStatus | 'PENDING';
+  at: Date;
+  cause: StatusChangeCause;
 }
 
 export interface BatchItem {
@@ -111,6 +125,8 @@ export interface IngestTransaction {
   findStates(serverIds: string[]): Promise<Map<string, StateRow>>;
   writeStates(rows: StateRow[]): Promise<void>;
   insertHeartbeats(rows: HeartbeatRow[]): Promise<void>;
+  /** Called only when the batch changed some status (the hot path writes nothing otherwise). */
+  insertStatusChanges(rows: StatusChangeRow[]): Promise<void>;
   touchKeys(keyIds: string[], at: Date): Promise<void>;
 }
 

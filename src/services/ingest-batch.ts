@@ -2,7 +2,7 @@
 // PostgreSQL, in the SQLite writer thread for SQLite (src/db/sqlite-writer.ts). Everything here
 // happens inside one transaction: each key is checked in the same transaction that writes its
 // heartbeat, so a key revoked on any instance is refused from the moment the revocation commits.
-import type { BatchItem, HeartbeatRecord, HeartbeatRow, IngestTransaction, ItemOutcome, StateRow, Telemetry } from '../db/store.ts';
+import type { BatchItem, HeartbeatRecord, HeartbeatRow, IngestTransaction, ItemOutcome, StateRow, StatusChangeRow, Telemetry } from '../db/store.ts';
 import { thresholds } from './status.ts';
 
 export type { BatchItem, ItemOutcome } from '../db/store.ts';
@@ -43,6 +43,7 @@ export async function applyHeartbeatBatch(tx: IngestTransaction, batch: BatchIte
   const previous = await tx.findStates(accepted.map(({ outcome }) => outcome.key.serverId));
   const latest = new Map<string, StateRow>();
   const history: HeartbeatRow[] = [];
+  const statusChanges: StatusChangeRow[] = [];
   const touched = new Set<string>();
   for (const { item, outcome } of accepted) {
     const { key } = outcome;
@@ -58,7 +59,9 @@ export async function applyHeartbeatBatch(tx: IngestTransaction, batch: BatchIte
     };
     const base = { serverId: key.serverId, identifier: key.identifier, at: item.receivedAt };
     if (before?.status !== 'ONLINE') {
-      outcome.events.push({ ...base, type: 'STATUS_CHANGED', previousStatus: before?.status ?? 'PENDING', status: 'ONLINE' });
+      const previousStatus = before?.status ?? 'PENDING';
+      outcome.events.push({ ...base, type: 'STATUS_CHANGED', previousStatus, status: 'ONLINE' });
+      statusChanges.push({ serverId: key.serverId, fromStatus: previousStatus, toStatus: 'ONLINE', at: item.receivedAt, cause: 'HEARTBEAT' });
     }
     if (before?.uptimeSeconds != null && state.uptimeSeconds != null && state.uptimeSeconds < before.uptimeSeconds) {
       outcome.events.push({ ...base, type: 'REBOOTED', status: 'ONLINE' });
@@ -73,6 +76,7 @@ export async function applyHeartbeatBatch(tx: IngestTransaction, batch: BatchIte
   }
   await tx.writeStates([...latest.values()]);
   await tx.insertHeartbeats(history);
+  if (statusChanges.length) await tx.insertStatusChanges(statusChanges);
   if (touched.size) await tx.touchKeys([...touched], accepted.at(-1)!.item.receivedAt);
   return outcomes;
 }

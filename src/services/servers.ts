@@ -68,11 +68,15 @@ export async function requireServer(services: Services, id: string): Promise<Ser
 
 export async function addServer(services: Services, rawInput: unknown): Promise<ServerView> {
   const input = parseInput(addServerInputSchema, rawInput);
+  const now = services.now();
   const created = await services.db.prisma.monitoredServer
     .create({
       data: {
         identifier: input.identifier,
         name: input.name ?? input.identifier,
+        createdAt: now,
+        // Uptime's starting point: time before registration, and while PENDING, is not counted.
+        statusChanges: { create: { fromStatus: null, toStatus: 'PENDING', at: now, cause: 'REGISTERED' } },
         ...(input.intervalSeconds != null ? { intervalSeconds: input.intervalSeconds } : {}),
         ...(input.graceSeconds != null ? { graceSeconds: input.graceSeconds } : {}),
       },
@@ -101,8 +105,11 @@ export async function updateServer(services: Services, rawInput: unknown): Promi
       // does the announced status (the sweeper only ever moves a server towards OFFLINE).
       const next = thresholds(server.state.lastSeenAt, intervalSeconds, graceSeconds);
       const status = statusAt(next, now) as StoredStatus;
-      if (status !== server.state.status) statusChange = { from: server.state.status as StoredStatus, to: status };
       await tx.serverState.update({ where: { serverId: server.id }, data: { ...next, status } });
+      if (status !== server.state.status) {
+        statusChange = { from: server.state.status as StoredStatus, to: status };
+        await tx.statusChange.create({ data: { serverId: server.id, fromStatus: server.state.status, toStatus: status, at: now, cause: 'THRESHOLDS_CHANGED' } });
+      }
     }
     return tx.monitoredServer.update({
       where: { id: input.id },
