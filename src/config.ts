@@ -31,6 +31,18 @@ export const configSchema = z.object({
   HEARTBEAT_RATE_LIMIT: z.coerce.number().int().min(0).default(120),
   /** How often silent servers are checked for LATE/OFFLINE transitions. */
   STATUS_SWEEP_MS: z.coerce.number().int().min(50).max(10_000).default(250),
+  /** Alert channels: deadline of one send (HTTP request or SMTP step). */
+  ALERT_SEND_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /** Telegram Bot API base URL (a proxy or a local Bot API server may stand in). */
+  TELEGRAM_API_BASE: z.string().regex(/^https?:\/\/\S+$/, 'must be an http:// or https:// URL').default('https://api.telegram.org'),
+  /** SMTP server for EMAIL alert channels that do not name their own. */
+  SMTP_HOST: z.string().min(1).optional(),
+  SMTP_PORT: z.coerce.number().int().min(1).max(65535).optional(),
+  SMTP_USER: z.string().min(1).optional(),
+  SMTP_PASSWORD: z.string().min(1).optional(),
+  SMTP_FROM: z.string().min(3).optional(),
+  /** true: TLS from the start (usually port 465); false: STARTTLS when the server offers it. */
+  SMTP_SECURE: booleanFlag.optional(),
 });
 
 export interface Config {
@@ -47,6 +59,9 @@ export interface Config {
   historyRetentionDays: number;
   heartbeatRateLimit: number;
   statusSweepMs: number;
+  alertSendTimeoutMs: number;
+  telegramApiBase: string;
+  smtp: { host?: string; port?: number; user?: string; password?: string; from?: string; secure?: boolean };
 }
 
 export class ConfigError extends Error {}
@@ -76,5 +91,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     historyRetentionDays: values.HISTORY_RETENTION_DAYS,
     heartbeatRateLimit: values.HEARTBEAT_RATE_LIMIT,
     statusSweepMs: values.STATUS_SWEEP_MS,
+    alertSendTimeoutMs: values.ALERT_SEND_TIMEOUT_MS,
+    telegramApiBase: values.TELEGRAM_API_BASE,
+    smtp: {
+      host: values.SMTP_HOST,
+      port: values.SMTP_PORT,
+      user: values.SMTP_USER,
+      password: values.SMTP_PASSWORD,
+      from: values.SMTP_FROM,
+      secure: values.SMTP_SECURE,
+    },
   };
 }

@@ -20,6 +20,8 @@ describe('configuration from the environment', () => {
     [{ HARBORFORGE_ADMIN_TOKEN: 'short' }, 'HARBORFORGE_ADMIN_TOKEN'],
     [{ REDIS_URL: 'localhost:6379' }, 'REDIS_URL'],
     [{ PUBLIC_OVERVIEW: 'maybe' }, 'PUBLIC_OVERVIEW'],
+    [{ TELEGRAM_API_BASE: 'api.telegram.org' }, 'TELEGRAM_API_BASE'],
+    [{ SMTP_PORT: '0' }, 'SMTP_PORT'],
   ])('names the bad variable: %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`${name}:`));
