@@ -21,9 +21,11 @@ import type { PubSub } from './services/events.ts';
 import { MAX_HEARTBEAT_BYTES } from './services/heartbeat-schema.ts';
 import { HeartbeatIngestor } from './services/heartbeats.ts';
 import { OverviewFeed } from './services/overview.ts';
+import { backlogOf } from './services/backpressure.ts';
 
 export interface AppOptions {
-  config: Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'>;
+  config: Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
+    Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes'>>;
   db: Database;
   pubsub: PubSub;
   logger: Logger;
@@ -58,7 +60,11 @@ export function createApp(options: AppOptions) {
   const metrics = createMetrics();
   const services: Services = { db, pubsub, logger, metrics, now: options.now ?? (() => new Date()) };
   const ingestor = new HeartbeatIngestor(services);
-  const overview = new OverviewFeed(services);
+  const overview = new OverviewFeed(services, {
+    changesIntervalMs: config.fleetChangesIntervalMs,
+    changeLogSize: config.fleetChangeLogSize,
+    maxBacklogBytes: config.subscriberMaxBacklogBytes,
+  });
   const heartbeat: HeartbeatDeps = {
     ingestor,
     metrics,
@@ -134,7 +140,7 @@ export function createApp(options: AppOptions) {
       const request = initial.request as Request | undefined;
       const authorization = connectionParams ? (connectionParams.authorization ?? connectionParams.Authorization) : request?.headers.get('authorization');
       const session = await authenticate(services, config.adminToken, authorization);
-      return { services, session, overview, ingestor, config } as Context;
+      return { services, session, overview, ingestor, config, backlog: backlogOf(initial) } as Context;
     },
   });
 

@@ -24,6 +24,8 @@ export interface Context {
   overview: OverviewFeed;
   ingestor: HeartbeatIngestor;
   config: Pick<Config, 'publicOverview'>;
+  /** Unsent bytes on this subscriber's connection (graphql-ws or SSE), for backpressure. */
+  backlog?: () => number;
 }
 
 export const builder = new SchemaBuilder<{

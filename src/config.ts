@@ -43,6 +43,12 @@ export const configSchema = z.object({
   SMTP_FROM: z.string().min(3).optional(),
   /** true: TLS from the start (usually port 465); false: STARTTLS when the server offers it. */
   SMTP_SECURE: booleanFlag.optional(),
+  /** fleetChanges: at most one event per subscriber per this many ms. */
+  FLEET_CHANGES_INTERVAL_MS: z.coerce.number().int().min(50).max(1_000).default(500),
+  /** fleetChanges: changes remembered for resuming from a version (older versions get a reset). */
+  FLEET_CHANGE_LOG_SIZE: z.coerce.number().int().min(1_000).max(10_000_000).default(131_072),
+  /** A subscription whose connection holds more unsent bytes than this is not sent more until it drains. */
+  SUBSCRIBER_MAX_BACKLOG_BYTES: z.coerce.number().int().min(16_384).default(1_048_576),
 });
 
 export interface Config {
@@ -62,6 +68,9 @@ export interface Config {
   alertSendTimeoutMs: number;
   telegramApiBase: string;
   smtp: { host?: string; port?: number; user?: string; password?: string; from?: string; secure?: boolean };
+  fleetChangesIntervalMs: number;
+  fleetChangeLogSize: number;
+  subscriberMaxBacklogBytes: number;
 }
 
 export class ConfigError extends Error {}
@@ -101,5 +110,8 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       from: values.SMTP_FROM,
       secure: values.SMTP_SECURE,
     },
+    fleetChangesIntervalMs: values.FLEET_CHANGES_INTERVAL_MS,
+    fleetChangeLogSize: values.FLEET_CHANGE_LOG_SIZE,
+    subscriberMaxBacklogBytes: values.SUBSCRIBER_MAX_BACKLOG_BYTES,
   };
 }

@@ -30,6 +30,17 @@ export function createMetrics() {
       help: 'overviewUpdated results executed (shared by subscribers of the same operation)',
       registers: [registry],
     }),
+    fleetChangesEvents: new Counter({
+      name: 'harborforge_fleet_changes_events_total',
+      help: 'fleetChanges events sent, by kind (delta or reset)',
+      labelNames: ['kind'] as const,
+      registers: [registry],
+    }),
+    fleetChangesDeferred: new Counter({
+      name: 'harborforge_subscription_backpressure_deferrals_total',
+      help: 'Subscription events held back because the connection had too many unsent bytes',
+      registers: [registry],
+    }),
     statusTransitions: new Counter({
       name: 'harborforge_status_transitions_total',
       help: 'Server status transitions announced',

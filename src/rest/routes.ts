@@ -10,6 +10,7 @@ import { addServer, deleteServer, listServers, updateServer } from '../services/
 import { SERVER_STATUSES, type ServerStatus } from '../services/status.ts';
 import type { ServerView } from '../services/views.ts';
 import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
+import { overviewArgsFromQuery } from './overview.ts';
 
 export interface RestDeps {
   services: Services;
@@ -110,8 +111,14 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
     if (path === '/monitor/public/overview' && request.method === 'GET') {
       const session = await authenticate(services, deps.envAdminToken, request.headers.get('authorization'));
       if (!deps.publicOverview) requireAdmin(session, false);
-      const overview = await deps.overview.current();
-      return json(200, { generated_at: iso(overview.generatedAt), totals: overview.totals, servers: overview.servers.map(publicServerToRest) });
+      const overview = await deps.overview.query(overviewArgsFromQuery(url.searchParams));
+      return json(200, {
+        generated_at: iso(overview.generatedAt),
+        version: overview.version,
+        totals: overview.totals,
+        servers: overview.servers.map(publicServerToRest),
+        page_info: { has_next_page: overview.pageInfo.hasNextPage, end_cursor: overview.pageInfo.endCursor },
+      });
     }
 
     const serverMatch = /^\/monitor\/admin\/servers(?:\/([^/]+)(\/api-key)?)?$/.exec(path);

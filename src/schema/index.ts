@@ -4,6 +4,7 @@ import './server.ts';
 import './api-key.ts';
 import './overview.ts';
 import './fleet-event.ts';
+import './fleet-changes.ts';
 import './viewer.ts';
 import './heartbeat.ts';
 

@@ -1,8 +1,12 @@
+import type { ArgBuilder } from '@pothos/core';
 import { builder } from '../builder.ts';
+import type { OverviewFilter } from '../services/fleet-index.ts';
 import type { Overview } from '../services/overview.ts';
-import { OverviewServerRef } from './server.ts';
+import { ServiceError } from '../services/errors.ts';
+import { OverviewServerRef, ServerStatusEnum } from './server.ts';
 
-const OverviewTotals = builder.objectRef<Overview['totals']>('OverviewTotals').implement({
+export const OverviewTotalsRef = builder.objectRef<Overview['totals']>('OverviewTotals').implement({
+  description: 'Servers per status, always for the whole fleet (whatever the page or filter).',
   fields: (t) => ({
     servers: t.exposeInt('servers'),
     online: t.exposeInt('online'),
@@ -12,20 +16,59 @@ const OverviewTotals = builder.objectRef<Overview['totals']>('OverviewTotals').i
   }),
 });
 
-const OverviewRef = builder.objectRef<Overview>('Overview').implement({
-  description: 'The whole fleet at a glance.',
+const OverviewPageInfo = builder.objectRef<Overview['pageInfo']>('OverviewPageInfo').implement({
   fields: (t) => ({
-    generatedAt: t.expose('generatedAt', { type: 'DateTime' }),
-    totals: t.expose('totals', { type: OverviewTotals }),
-    servers: t.expose('servers', { type: [OverviewServerRef] }),
+    hasNextPage: t.exposeBoolean('hasNextPage'),
+    endCursor: t.exposeString('endCursor', { nullable: true, description: 'Pass as `after` for the next page (the last row’s identifier).' }),
   }),
 });
+
+const OverviewRef = builder.objectRef<Overview>('Overview').implement({
+  description: 'The fleet at a glance: totals for the whole fleet, and the servers of the requested page (all of them without paging arguments).',
+  fields: (t) => ({
+    generatedAt: t.expose('generatedAt', { type: 'DateTime' }),
+    version: t.exposeString('version', { description: 'Pass as `fleetChanges(since:)` to receive what changed after this overview.' }),
+    totals: t.expose('totals', { type: OverviewTotalsRef }),
+    servers: t.expose('servers', { type: [OverviewServerRef] }),
+    pageInfo: t.expose('pageInfo', { type: OverviewPageInfo }),
+    matching: t.int({ description: 'Servers matching status/search on all pages.', resolve: (overview) => overview.matching() }),
+  }),
+});
+
+export const OverviewOrderEnum = builder.enumType('OverviewOrder', { values: ['IDENTIFIER_ASC', 'IDENTIFIER_DESC'] as const });
+
+const MAX_SEARCH = 200;
+
+/** The filter arguments `overview` and `fleetChanges` share. */
+type Types = typeof builder extends PothosSchemaTypes.SchemaBuilder<infer T> ? T : never;
+export function filterArgs(arg: ArgBuilder<Types>) {
+  return {
+    status: arg({ type: [ServerStatusEnum], required: false, description: 'Only servers in one of these statuses (a single value is accepted too).' }),
+    search: arg.string({ required: false, description: 'Case-insensitive substring of the identifier or the name.' }),
+  };
+}
+
+export function toFilter(args: { status?: readonly string[] | null; search?: string | null }): OverviewFilter {
+  if (args.search && args.search.length > MAX_SEARCH) throw new ServiceError('BAD_USER_INPUT', `search: must be at most ${MAX_SEARCH} characters`);
+  return { status: args.status as OverviewFilter['status'], search: args.search };
+}
 
 builder.queryField('overview', (t) =>
   t.field({
     type: OverviewRef,
     authScopes: { overview: true },
-    resolve: (_root, _args, { overview }) => overview.current(),
+    description:
+      'Totals for the whole fleet and its servers ordered by identifier. Without arguments every server (compatibility); ' +
+      'with `first` a page (next pages with `after: pageInfo.endCursor`, or `offset` to jump), narrowed by `status` and `search`.',
+    args: {
+      first: t.arg.int({ required: false, description: 'Page size (0–10000).' }),
+      after: t.arg.string({ required: false, description: 'Cursor: rows after this identifier (in the chosen order).' }),
+      offset: t.arg.int({ required: false, description: 'Skip this many matching rows (after `after`), e.g. to jump in a virtualized list.' }),
+      orderBy: t.arg({ type: OverviewOrderEnum, required: false, defaultValue: 'IDENTIFIER_ASC' }),
+      ...filterArgs(t.arg),
+    },
+    resolve: (_root, args, { overview }) =>
+      overview.query({ first: args.first, after: args.after, offset: args.offset, order: args.orderBy, filter: toFilter(args) }),
   }),
 );
 
@@ -33,7 +76,9 @@ builder.subscriptionField('overviewUpdated', (t) =>
   t.field({
     type: OverviewRef,
     authScopes: { overview: true },
-    description: 'The current overview at once, then again after changes (coalesced: at most one per 250 ms).',
+    description:
+      'The whole overview at once, then again after changes (coalesced: at most one per 250 ms). Costs the whole fleet per push: ' +
+      'for large fleets use `fleetChanges`.',
     subscribe: (_root, _args, { overview }) => overview.subscribe(),
     resolve: (overview, _args, { services }) => {
       services.metrics.overviewPushes.inc();

@@ -1,46 +1,88 @@
 // The fleet overview, kept in memory and up to date from the same events subscribers get (from
 // every instance when pub/sub goes through Redis), so neither a query nor a push reads the
 // database. It is reloaded from the database at start and once a minute, so that an event lost
-// on the way (a Redis reconnect) cannot leave it wrong for long. Pushes to subscribers are
-// coalesced: at most one per window, however many heartbeats arrive.
-import { Repeater } from 'graphql-yoga';
+// on the way (a Redis reconnect) cannot leave it wrong for long; the reload records what it
+// corrected in the change log, so `fleetChanges` subscribers see the correction too.
+//
+// Two ways to follow it: `overviewUpdated` (the whole fleet, coalesced: fine for small fleets)
+// and `fleetChanges` (src/services/fleet-changes.ts: totals + what changed, from a version).
 import type { Services } from './context.ts';
-import { statusAt, thresholds } from './status.ts';
+import { ChangeLog } from './change-log.ts';
+import { FleetChangeHub, type FleetChangesOptions, type FleetChangesEvent } from './fleet-changes.ts';
+import { FleetIndex, entryOf, statusOf, type OverviewFilter, type OverviewTotals, type PageArgs } from './fleet-index.ts';
+import { ServiceError } from './errors.ts';
+import { latestOnly } from './latest-only.ts';
 import { toServerView, type ServerView } from './views.ts';
+
+export type { OverviewFilter, OverviewTotals } from './fleet-index.ts';
 
 export interface Overview {
   generatedAt: Date;
-  totals: { servers: number; online: number; late: number; offline: number; pending: number };
+  /** The change-log version this overview reflects: resume `fleetChanges(since:)` from it. */
+  version: string;
+  totals: OverviewTotals;
   servers: ServerView[];
+  pageInfo: { hasNextPage: boolean; endCursor: string | null };
+  /** Rows matching the filter on all pages (computed only when asked for). */
+  matching: () => number;
 }
 
+export interface OverviewArgs extends PageArgs {
+  filter?: OverviewFilter;
+}
+
+export interface OverviewFeedOptions {
+  /** overviewUpdated: at most one push per window. */
+  coalesceMs?: number;
+  /** fleetChanges: at most one event per window per subscriber. */
+  changesIntervalMs?: number;
+  /** Versions of the change log kept for resuming. */
+  changeLogSize?: number;
+  /** A subscriber whose socket holds more unsent bytes than this gets no event until it drains. */
+  maxBacklogBytes?: number;
+}
+
+export const MAX_PAGE_SIZE = 10_000;
 const RESYNC_MS = 60_000;
 /** Updates for a deleted server that were published before its deletion are ignored this long. */
 const TOMBSTONE_MS = 60_000;
 
 const asDate = (value: Date | string | null) => (value == null ? null : value instanceof Date ? value : new Date(value));
 
+/** Fields a client can see change; a reload that finds them equal records nothing. */
+const sameVisible = (a: ServerView, b: ServerView) =>
+  a.lastSeenAt?.getTime() === b.lastSeenAt?.getTime() &&
+  a.heartbeatCount === b.heartbeatCount &&
+  a.status === b.status &&
+  a.name === b.name &&
+  a.identifier === b.identifier &&
+  a.intervalSeconds === b.intervalSeconds &&
+  a.graceSeconds === b.graceSeconds;
+
 export class OverviewFeed {
-  private readonly servers = new Map<string, ServerView>();
+  readonly index = new FleetIndex();
+  readonly log: ChangeLog;
+  readonly hub: FleetChangeHub;
   private readonly tombstones = new Map<string, number>();
-  private sorted: ServerView[] | null = null;
   private loading: Promise<void>;
   private pushTimer: NodeJS.Timeout | null = null;
   private readonly resyncTimer: NodeJS.Timeout;
   private readonly listeners = new Set<(overview: Overview) => void>();
   private readonly stopListening: () => void;
+  private readonly coalesceMs: number;
 
   constructor(
     private readonly services: Services,
-    /** Subscribers get at most one overview per window. */
-    private readonly coalesceMs = 250,
+    options: OverviewFeedOptions = {},
   ) {
+    this.coalesceMs = options.coalesceMs ?? 250;
+    this.log = new ChangeLog(options.changeLogSize ?? 131_072);
+    this.hub = new FleetChangeHub(this, services, { intervalMs: options.changesIntervalMs ?? 500, maxBacklogBytes: options.maxBacklogBytes ?? 1 << 20 });
     const unlistenUpdates = services.pubsub.listen('server:updated', (view) => this.apply(view));
     const unlistenEvents = services.pubsub.listen('fleet:event', (event) => {
       if (event.type !== 'SERVER_DELETED') return;
-      this.servers.delete(event.serverId);
       this.tombstones.set(event.serverId, Date.now());
-      this.changed(true);
+      this.remove(event.serverId);
     });
     this.stopListening = () => {
       unlistenUpdates();
@@ -51,11 +93,57 @@ export class OverviewFeed {
     this.resyncTimer.unref();
   }
 
+  /** Resolves once the fleet is loaded. */
+  ready(): Promise<void> {
+    return this.loading;
+  }
+
+  nowMs(): number {
+    return this.services.now().getTime();
+  }
+
   private async reload(): Promise<void> {
+    const startedAt = this.log.seq;
     const rows = await this.services.db.store.loadFleet();
     const now = this.services.now();
-    this.servers.clear();
-    for (const row of rows) this.servers.set(row.id, toServerView(row, row.state, null, now));
+    const seen = new Set<string>();
+    for (const row of rows) {
+      seen.add(row.id);
+      const view = toServerView(row, row.state, null, now);
+      const known = this.index.byId.get(row.id);
+      // Something newer arrived while the database was read: keep it.
+      if (known && (known.seq > startedAt || known.view.heartbeatCount > view.heartbeatCount)) continue;
+      if (this.tombstones.has(row.id)) continue;
+      if (known && sameVisible(known.view, view)) continue;
+      this.set(view);
+    }
+    for (const entry of [...this.index.entries()]) {
+      if (!seen.has(entry.view.id) && entry.seq <= startedAt) this.remove(entry.view.id);
+    }
+    this.changed(true);
+  }
+
+  private set(view: ServerView): void {
+    const nowMs = this.nowMs();
+    const previous = this.index.byId.get(view.id);
+    const seq = this.log.record(view.id);
+    const entry = entryOf(view, seq);
+    if (previous) {
+      // Either kind of status change may take it out of a status-filtered view: the announced one
+      // (the sweeper's) and the one the clock already showed to queries.
+      const sameStatus = previous.view.status === view.status && statusOf(previous, nowMs) === statusOf(entry, nowMs);
+      entry.statusSeq = sameStatus ? previous.statusSeq : seq;
+      entry.textSeq = previous.text === entry.text ? previous.textSeq : seq;
+    }
+    this.index.set(entry);
+    this.hub.wake();
+  }
+
+  private remove(id: string): void {
+    if (!this.index.byId.has(id)) return;
+    this.log.record(id);
+    this.index.delete(id);
+    this.hub.wake();
     this.changed(true);
   }
 
@@ -65,14 +153,13 @@ export class OverviewFeed {
       if (Date.now() - tombstone < TOMBSTONE_MS) return;
       this.tombstones.delete(view.id);
     }
-    const isNew = !this.servers.has(view.id);
+    const isNew = !this.index.byId.has(view.id);
     // Views that crossed Redis carry dates as strings; the public overview never shows keys.
-    this.servers.set(view.id, { ...view, createdAt: asDate(view.createdAt)!, lastSeenAt: asDate(view.lastSeenAt), apiKey: null });
+    this.set({ ...view, createdAt: asDate(view.createdAt)!, lastSeenAt: asDate(view.lastSeenAt), apiKey: null });
     this.changed(isNew);
   }
 
-  private changed(membership: boolean): void {
-    if (membership) this.sorted = null;
+  private changed(_membership: boolean): void {
     if (this.listeners.size === 0 || this.pushTimer) return;
     this.pushTimer = setTimeout(() => {
       this.pushTimer = null;
@@ -85,38 +172,55 @@ export class OverviewFeed {
     }, this.coalesceMs);
   }
 
-  /** The overview now: statuses are derived from the clock at this moment. */
-  async current(): Promise<Overview> {
+  /**
+   * A page of the overview (or, without arguments, the whole fleet): statuses derived from the
+   * clock at this moment; totals always for the whole fleet.
+   */
+  async query(args: OverviewArgs = {}): Promise<Overview> {
+    if (args.first != null && (!Number.isInteger(args.first) || args.first < 0 || args.first > MAX_PAGE_SIZE)) {
+      throw new ServiceError('BAD_USER_INPUT', `first: must be a whole number from 0 to ${MAX_PAGE_SIZE}`);
+    }
+    if (args.offset != null && (!Number.isInteger(args.offset) || args.offset < 0)) throw new ServiceError('BAD_USER_INPUT', 'offset: must be a whole number >= 0');
     await this.loading;
-    this.sorted ??= [...this.servers.values()].sort((a, b) => (a.identifier < b.identifier ? -1 : a.identifier > b.identifier ? 1 : 0));
     const now = this.services.now();
-    const totals = { servers: 0, online: 0, late: 0, offline: 0, pending: 0 };
-    const servers = this.sorted.map((known) => {
-      const view = this.servers.get(known.id) ?? known;
-      const state = view.lastSeenAt ? thresholds(view.lastSeenAt, view.intervalSeconds, view.graceSeconds) : null;
-      const status = statusAt(state, now);
-      totals.servers += 1;
-      totals[status.toLowerCase() as 'online' | 'late' | 'offline' | 'pending'] += 1;
-      return status === view.status ? view : { ...view, status };
-    });
-    return { generatedAt: now, totals, servers };
+    const nowMs = now.getTime();
+    const seq = this.log.seq;
+    const filter = args.filter ?? {};
+    const page = this.index.page(args, filter, nowMs);
+    return {
+      generatedAt: now,
+      version: this.log.version(seq),
+      totals: this.index.totals(nowMs, seq),
+      servers: page.servers,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
+      matching: () => this.index.count(filter, nowMs, seq),
+    };
   }
 
-  /** First the current state, then every coalesced change. */
+  /** The whole fleet now (overviewUpdated, and the unpaged query). */
+  current(): Promise<Overview> {
+    return this.query();
+  }
+
+  /** overviewUpdated: first the current state, then every coalesced change; a slow reader gets only the latest. */
   subscribe(): AsyncIterable<Overview> {
-    return new Repeater<Overview>(async (push, stop) => {
-      const listener = (overview: Overview) => void push(overview);
-      this.listeners.add(listener);
-      stop.then(() => this.listeners.delete(listener));
-      await push(await this.current());
-      await stop;
+    return latestOnly<Overview>((push) => {
+      this.listeners.add(push);
+      void this.current().then(push, (error) => this.services.logger.error({ err: error }, 'overview push failed'));
+      return () => this.listeners.delete(push);
     });
+  }
+
+  /** fleetChanges: totals and what changed, from a version (see src/services/fleet-changes.ts). */
+  changes(options: FleetChangesOptions): AsyncIterableIterator<FleetChangesEvent> {
+    return this.hub.open(options);
   }
 
   close(): void {
     if (this.pushTimer) clearTimeout(this.pushTimer);
     clearInterval(this.resyncTimer);
     this.listeners.clear();
+    this.hub.close();
     this.stopListening();
   }
 }

@@ -1,0 +1,240 @@
+// The in-memory fleet as the overview serves it: servers by id, plus an array sorted by
+// identifier, so that a page is a binary search and a walk of `first` rows, not a sort of the
+// whole fleet. Statuses are derived from the clock at read time from precomputed thresholds.
+import type { ServerStatus } from './status.ts';
+import type { ServerView } from './views.ts';
+
+export interface FleetEntry {
+  view: ServerView;
+  /** ms since epoch; Infinity while PENDING. */
+  lateAt: number;
+  offlineAt: number;
+  /** Lower-cased "identifier\nname", for search. */
+  text: string;
+  /** Version (change-log sequence) of this entry's last visible change. */
+  seq: number;
+  /** Version at which its status (by the clock) or its search text last changed: it may have left a filtered view. */
+  statusSeq: number;
+  textSeq: number;
+}
+
+export interface OverviewTotals {
+  servers: number;
+  online: number;
+  late: number;
+  offline: number;
+  pending: number;
+}
+
+/**
+ * What a page or a change stream is narrowed to. Every field is optional and they combine with
+ * AND; a new filter (e.g. tags) is one field here plus one line in `matcher`.
+ */
+export interface OverviewFilter {
+  status?: readonly ServerStatus[] | null;
+  search?: string | null;
+  /** Only these server ids (e.g. the rows on screen). */
+  ids?: ReadonlySet<string> | null;
+  /** Only these identifiers. */
+  identifiers?: ReadonlySet<string> | null;
+}
+
+export type OverviewOrder = 'IDENTIFIER_ASC' | 'IDENTIFIER_DESC';
+
+export interface PageArgs {
+  first?: number | null;
+  /** Cursor: the identifier of the last row of the previous page. */
+  after?: string | null;
+  /** Rows (matching the filter) to skip, for jumping into a virtualized list. */
+  offset?: number | null;
+  order?: OverviewOrder | null;
+}
+
+export interface Page {
+  servers: ServerView[];
+  hasNextPage: boolean;
+  endCursor: string | null;
+}
+
+export function statusOf(entry: FleetEntry, now: number): ServerStatus {
+  if (entry.view.lastSeenAt == null) return 'PENDING';
+  if (now >= entry.offlineAt) return 'OFFLINE';
+  if (now >= entry.lateAt) return 'LATE';
+  return 'ONLINE';
+}
+
+/** The view with its status as of `now` (the stored view's status may lag the clock by a sweep). */
+export function viewAt(entry: FleetEntry, now: number): ServerView {
+  const status = statusOf(entry, now);
+  return status === entry.view.status ? entry.view : { ...entry.view, status };
+}
+
+export function entryOf(view: ServerView, seq: number): FleetEntry {
+  const seen = view.lastSeenAt?.getTime();
+  return {
+    view,
+    lateAt: seen == null ? Infinity : seen + 1.5 * view.intervalSeconds * 1000,
+    offlineAt: seen == null ? Infinity : seen + (view.intervalSeconds + view.graceSeconds) * 1000,
+    text: `${view.identifier}\n${view.name}`.toLowerCase(),
+    seq,
+    statusSeq: seq,
+    textSeq: seq,
+  };
+}
+
+export function isEmptyFilter(filter: OverviewFilter): boolean {
+  return !filter.status?.length && !filter.search?.trim() && !filter.ids && !filter.identifiers;
+}
+
+/** A predicate for `filter` (null: everything matches). */
+export function matcher(filter: OverviewFilter): ((entry: FleetEntry, now: number) => boolean) | null {
+  const tests: ((entry: FleetEntry, now: number) => boolean)[] = [];
+  if (filter.ids) tests.push((e) => filter.ids!.has(e.view.id));
+  if (filter.identifiers) tests.push((e) => filter.identifiers!.has(e.view.identifier));
+  const search = filter.search?.trim().toLowerCase();
+  if (search) tests.push((e) => e.text.includes(search));
+  if (filter.status?.length) {
+    const statuses = new Set(filter.status);
+    tests.push((e, now) => statuses.has(statusOf(e, now)));
+  }
+  if (tests.length === 0) return null;
+  if (tests.length === 1) return tests[0]!;
+  return (entry, now) => tests.every((test) => test(entry, now));
+}
+
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+export class FleetIndex {
+  readonly byId = new Map<string, FleetEntry>();
+  /** Entries sorted by identifier. Membership changes are rare next to heartbeats. */
+  private readonly sorted: FleetEntry[] = [];
+  private totalsCache: { at: number; seq: number; totals: OverviewTotals } | null = null;
+
+  get size(): number {
+    return this.byId.size;
+  }
+
+  /** First index whose identifier is > identifier (or >= with `inclusive`). */
+  private lowerBound(identifier: string, inclusive: boolean): number {
+    let lo = 0;
+    let hi = this.sorted.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compare(this.sorted[mid]!.view.identifier, identifier);
+      if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  set(entry: FleetEntry): void {
+    const previous = this.byId.get(entry.view.id);
+    this.byId.set(entry.view.id, entry);
+    if (previous && previous.view.identifier === entry.view.identifier) {
+      this.sorted[this.indexOf(previous)] = entry;
+      return;
+    }
+    if (previous) this.sorted.splice(this.indexOf(previous), 1);
+    this.sorted.splice(this.lowerBound(entry.view.identifier, true), 0, entry);
+  }
+
+  /** The entry with this identifier (binary search). */
+  findByIdentifier(identifier: string): FleetEntry | undefined {
+    const entry = this.sorted[this.lowerBound(identifier, true)];
+    return entry?.view.identifier === identifier ? entry : undefined;
+  }
+
+  delete(id: string): boolean {
+    const previous = this.byId.get(id);
+    if (!previous) return false;
+    this.byId.delete(id);
+    this.sorted.splice(this.indexOf(previous), 1);
+    return true;
+  }
+
+  private indexOf(entry: FleetEntry): number {
+    const at = this.lowerBound(entry.view.identifier, true);
+    if (this.sorted[at] === entry) return at;
+    // Identifiers are unique; a stale object for the same identifier sits at the same place.
+    if (this.sorted[at]?.view.id === entry.view.id) return at;
+    const found = this.sorted.indexOf(entry);
+    if (found < 0) throw new Error(`fleet index out of order at ${entry.view.identifier}`);
+    return found;
+  }
+
+  /** Whole-fleet totals as of `now` (one scan of plain numbers; callers on one tick share it). */
+  totals(now: number, seq: number): OverviewTotals {
+    const cached = this.totalsCache;
+    if (cached && cached.seq === seq && cached.at === now) return cached.totals;
+    const totals = { servers: this.sorted.length, online: 0, late: 0, offline: 0, pending: 0 };
+    for (const entry of this.sorted) {
+      if (entry.view.lastSeenAt == null) totals.pending++;
+      else if (now >= entry.offlineAt) totals.offline++;
+      else if (now >= entry.lateAt) totals.late++;
+      else totals.online++;
+    }
+    this.totalsCache = { at: now, seq, totals };
+    return totals;
+  }
+
+  /** Rows matching `filter` (all pages). A status-only filter is answered from the totals. */
+  count(filter: OverviewFilter, now: number, seq: number): number {
+    const onlyStatus = !filter.search?.trim() && !filter.ids && !filter.identifiers;
+    if (isEmptyFilter(filter)) return this.sorted.length;
+    if (onlyStatus) {
+      const totals = this.totals(now, seq);
+      return [...new Set(filter.status)].reduce((sum, status) => sum + totals[status.toLowerCase() as keyof OverviewTotals], 0);
+    }
+    const match = matcher(filter)!;
+    let n = 0;
+    for (const entry of this.sorted) if (match(entry, now)) n++;
+    return n;
+  }
+
+  /**
+   * One page: binary search to the cursor, then a walk that stops after `first` matches (one
+   * more to know whether there is a next page). Without `first`, the whole (filtered) fleet.
+   */
+  page(args: PageArgs, filter: OverviewFilter, now: number): Page {
+    const descending = args.order === 'IDENTIFIER_DESC';
+    const match = matcher(filter);
+    const limit = args.first ?? Infinity;
+    let skip = Math.max(0, args.offset ?? 0);
+    const n = this.sorted.length;
+    let i: number;
+    if (args.after != null) i = descending ? this.lowerBound(args.after, true) - 1 : this.lowerBound(args.after, false);
+    else i = descending ? n - 1 : 0;
+    // Without a filter an offset is a jump, not a walk.
+    if (!match && skip) {
+      i = descending ? i - skip : i + skip;
+      skip = 0;
+    }
+    const step = descending ? -1 : 1;
+    const servers: ServerView[] = [];
+    let hasNextPage = false;
+    for (; i >= 0 && i < n; i += step) {
+      const entry = this.sorted[i]!;
+      if (match && !match(entry, now)) continue;
+      if (skip > 0) {
+        skip--;
+        continue;
+      }
+      if (servers.length >= limit) {
+        hasNextPage = true;
+        break;
+      }
+      servers.push(viewAt(entry, now));
+    }
+    return { servers, hasNextPage, endCursor: servers.length ? servers[servers.length - 1]!.identifier : null };
+  }
+
+  clear(): void {
+    this.byId.clear();
+    this.sorted.length = 0;
+    this.totalsCache = null;
+  }
+
+  entries(): IterableIterator<FleetEntry> {
+    return this.byId.values();
+  }
+}
