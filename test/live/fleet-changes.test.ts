@@ -53,7 +53,7 @@ describe('fleetChanges', () => {
 
   for (const transport of ['graphql-ws', 'SSE'] as const) {
     it(`a client applying the deltas holds what a fresh query returns (${transport})`, async () => {
-      const fleet = [];
+      const fleet: { id: string; identifier: string; key: string }[] = [];
       for (let i = 0; i < 6; i++) {
         const created = await server.createServer(undefined, { intervalSeconds: 10, graceSeconds: 10 });
         fleet.push({ ...created, key: await server.issueKey(created.id) });
