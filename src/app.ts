@@ -16,7 +16,8 @@ import { handleRest } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
 import { useSharedSubscriptions } from './shared-subscriptions.ts';
 import type { Services } from './services/context.ts';
-import { ServiceError } from './services/errors.ts';
+import type { Availability } from './services/availability.ts';
+import { RETRY_AFTER_SECONDS, ServiceError } from './services/errors.ts';
 import type { PubSub } from './services/events.ts';
 import { MAX_HEARTBEAT_BYTES } from './services/heartbeat-schema.ts';
 import { HeartbeatIngestor } from './services/heartbeats.ts';
@@ -29,6 +30,7 @@ export interface AppOptions {
   db: Database;
   pubsub: PubSub;
   logger: Logger;
+  availability: Availability;
   now?: () => Date;
   /** Serves `/` and `/admin`; null means the request is not a web page. */
   webHandler?: (request: Request) => Promise<Response | null> | Response | null;
@@ -58,7 +60,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 export function createApp(options: AppOptions) {
   const { config, db, pubsub, logger } = options;
   const metrics = createMetrics();
-  const services: Services = { db, pubsub, logger, metrics, now: options.now ?? (() => new Date()) };
+  const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()) };
   const ingestor = new HeartbeatIngestor(services);
   const overview = new OverviewFeed(services, {
     changesIntervalMs: config.fleetChangesIntervalMs,
@@ -73,7 +75,8 @@ export function createApp(options: AppOptions) {
   const restDeps = { services, heartbeat, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview };
 
   const maskError = (error: unknown, message: string, isDev?: boolean): Error => {
-    const original = error instanceof GraphQLError ? error.originalError : error;
+    const cause = error instanceof GraphQLError ? error.originalError : error;
+    const original = options.availability.reportFailure(cause) ?? cause;
     if (original instanceof ServiceError) {
       const graphQLError = error instanceof GraphQLError ? error : undefined;
       return new GraphQLError(original.message, {
@@ -94,11 +97,12 @@ export function createApp(options: AppOptions) {
       if (url.pathname === '/healthz') return endResponse(Response.json({ status: 'ok' }));
       if (url.pathname === '/readyz') {
         try {
+          options.availability.assertUp();
           await db.store.ping();
           return endResponse(Response.json({ status: 'ready', database: db.provider }));
         } catch (error) {
           logger.warn({ err: error }, 'readiness check failed');
-          return endResponse(Response.json({ status: 'unavailable', database: db.provider }, { status: 503 }));
+          return endResponse(Response.json({ status: 'unavailable', database: db.provider }, { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }));
         }
       }
       if (url.pathname === '/metrics') {
@@ -176,6 +180,13 @@ export function createApp(options: AppOptions) {
       for (const [name, value] of Object.entries(reply.headers ?? {})) res.setHeader(name, value);
       send(reply.status, reply.body);
     } catch (error) {
+      const unavailable = options.availability.reportFailure(error);
+      if (unavailable) {
+        metrics.heartbeatsRejected.inc({ status: '503' });
+        if (!res.headersSent) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+        if (!res.headersSent) send(503, { error: unavailable.code, message: unavailable.message });
+        return;
+      }
       logger.error({ err: error }, 'heartbeat failed');
       if (!res.headersSent) send(500, { error: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });
     }

@@ -49,6 +49,8 @@ export const configSchema = z.object({
   FLEET_CHANGE_LOG_SIZE: z.coerce.number().int().min(1_000).max(10_000_000).default(131_072),
   /** A subscription whose connection holds more unsent bytes than this is not sent more until it drains. */
   SUBSCRIBER_MAX_BACKLOG_BYTES: z.coerce.number().int().min(16_384).default(1_048_576),
+  /** During a database outage, how often a write is tried to detect its end. */
+  DATABASE_PROBE_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
 });
 
 export interface Config {
@@ -71,6 +73,7 @@ export interface Config {
   fleetChangesIntervalMs: number;
   fleetChangeLogSize: number;
   subscriberMaxBacklogBytes: number;
+  databaseProbeMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -113,5 +116,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fleetChangesIntervalMs: values.FLEET_CHANGES_INTERVAL_MS,
     fleetChangeLogSize: values.FLEET_CHANGE_LOG_SIZE,
     subscriberMaxBacklogBytes: values.SUBSCRIBER_MAX_BACKLOG_BYTES,
+    databaseProbeMs: values.DATABASE_PROBE_MS,
   };
 }

@@ -14,6 +14,7 @@ import { openDatabase } from './db/index.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { createPubSubFor } from './pubsub.ts';
 import { countActiveAdminTokens, createAdminToken } from './services/admin-tokens.ts';
+import { Availability } from './services/availability.ts';
 import { startStatusSweeper } from './services/status-sweeper.ts';
 import { isAbandonedEndpoint } from './rest/routes.ts';
 import { createWebHandler } from './web/assets.ts';
@@ -77,7 +78,11 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   if (db.appliedMigrations.length) logger.info({ migrations: db.appliedMigrations }, 'database migrated');
   const { pubsub, close: closePubSub } = await createPubSubFor(config.redisUrl, config.redisPrefix);
   const webHandler = options.web === false ? undefined : await loadWebHandler(logger);
-  const app = createApp({ config, db, pubsub, logger, now: options.now, webHandler });
+  // Before the overview loads and the sweep starts: after a full restart, silence counts from now.
+  const availability = new Availability(db, logger, options.now ?? (() => new Date()), { probeMs: config.databaseProbeMs });
+  await availability.start();
+  const app = createApp({ config, db, pubsub, logger, availability, now: options.now, webHandler });
+  availability.onRecovered(() => app.overview.resync());
   const initialAdminToken = await ensureAdminToken(app, config);
 
   const httpServer: Server = createServer(app.handleNodeRequest);
@@ -166,6 +171,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
       closing ??= (async () => {
         if (pruneTimer) clearInterval(pruneTimer);
         await sweeper.stop();
+        await availability.stop();
         await wsCleanup.dispose();
         wsServer.close();
         httpServer.closeIdleConnections();

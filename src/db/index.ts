@@ -67,6 +67,10 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
   const pool = new pg.Pool({
     connectionString,
     max: 10,
+    // A database that cannot be reached must fail a query in bounded time (answered 503), not
+    // leave it waiting for the operating system's TCP timeout.
+    connectionTimeoutMillis: 5_000,
+    keepAlive: true,
     types: pgTypes,
     ...(schema ? { options: `-c search_path="${schema.replace(/"/g, '')}"` } : {}),
   });

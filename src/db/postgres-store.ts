@@ -147,6 +147,30 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
       const result = await pool.query(`DELETE FROM heartbeats WHERE "receivedAt" < $1`, [before]);
       return result.rowCount ?? 0;
     },
+    async rebaseSilence(since) {
+      // Rows are locked in id order, as ingest locks them, so that the two cannot deadlock.
+      const result = await pool.query(
+        `WITH due AS (
+           SELECT st."serverId", s."intervalSeconds" AS i, s."graceSeconds" AS g
+           FROM server_states st JOIN monitored_servers s ON s.id = st."serverId"
+           WHERE st.status IN ('ONLINE', 'LATE') AND st."offlineAt" < $1::timestamp + make_interval(secs => s."intervalSeconds" + s."graceSeconds")
+           ORDER BY st."serverId"
+           FOR UPDATE OF st)
+         UPDATE server_states st SET
+           "lateAt" = CASE WHEN st.status = 'ONLINE' THEN GREATEST(st."lateAt", $1::timestamp + make_interval(secs => 1.5 * due.i)) ELSE st."lateAt" END,
+           "offlineAt" = GREATEST(st."offlineAt", $1::timestamp + make_interval(secs => due.i + due.g))
+         FROM due WHERE st."serverId" = due."serverId"`,
+        [since],
+      );
+      return result.rowCount ?? 0;
+    },
+    async markAlive(instanceId, startedAt, at) {
+      await pool.query(
+        `INSERT INTO backend_instances (id, "startedAt", "aliveAt") VALUES ($1, $2, $3)
+         ON CONFLICT (id) DO UPDATE SET "aliveAt" = EXCLUDED."aliveAt"`,
+        [instanceId, startedAt, at],
+      );
+    },
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -192,6 +192,19 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
   const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
   const toOffline = db.prepare(`UPDATE server_states SET status = 'OFFLINE' WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
   const prune = db.prepare(`DELETE FROM heartbeats WHERE receivedAt < ?`);
+  const rebase = db.prepare(`
+    UPDATE server_states SET
+      lateAt = CASE WHEN status = 'ONLINE' THEN MAX(lateAt, @since + CAST(s.intervalSeconds * 1500 AS INTEGER)) ELSE lateAt END,
+      offlineAt = MAX(offlineAt, @since + (s.intervalSeconds + s.graceSeconds) * 1000)
+    FROM monitored_servers s
+    WHERE s.id = server_states.serverId AND server_states.status IN ('ONLINE', 'LATE')
+      AND server_states.offlineAt < @since + (s.intervalSeconds + s.graceSeconds) * 1000`);
+  // Its own connection with a short busy timeout: a locked database must fail this probe fast
+  // instead of blocking the event loop for the main connection's 10 s.
+  const probe = new Database(file, { timeout: 250 });
+  const markAlive = probe.prepare(`
+    INSERT INTO backend_instances (id, startedAt, aliveAt) VALUES (?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET aliveAt = excluded.aliveAt`);
   const writer = new SqliteWriterThread(file);
 
   return {
@@ -236,11 +249,18 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
     async pruneHistory(before) {
       return prune.run(before.getTime()).changes;
     },
+    async rebaseSilence(since) {
+      return rebase.run({ since: since.getTime() }).changes;
+    },
+    async markAlive(instanceId, startedAt, at) {
+      markAlive.run(instanceId, startedAt.getTime(), at.getTime());
+    },
     async ping() {
       db.prepare('SELECT 1').get();
     },
     async close() {
       await writer.close();
+      probe.close();
       db.close();
     },
   };

@@ -139,6 +139,14 @@ export interface FleetStore {
   /** Moves silent servers to LATE / OFFLINE, each transition exactly once across instances. */
   applySilence(now: Date): Promise<SilenceTransition[]>;
   pruneHistory(before: Date): Promise<number>;
+  /**
+   * The backend could not accept heartbeats until `since` (a restart or a database outage), so
+   * silence counts from then at the earliest: LATE/OFFLINE thresholds of ONLINE and LATE servers
+   * move to at least since + 1.5 x interval / since + interval + grace. Returns the rows moved.
+   */
+  rebaseSilence(since: Date): Promise<number>;
+  /** Upserts this instance's liveness mark: a small write, so it also probes a database outage. */
+  markAlive(instanceId: string, startedAt: Date, at: Date): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -3,7 +3,7 @@
 import { authenticate, requireAdmin } from '../auth.ts';
 import { generateApiKey, revokeApiKey } from '../services/api-keys.ts';
 import type { Services } from '../services/context.ts';
-import { HTTP_STATUS_BY_CODE, ServiceError } from '../services/errors.ts';
+import { HTTP_STATUS_BY_CODE, RETRY_AFTER_SECONDS, ServiceError } from '../services/errors.ts';
 import { MAX_HEARTBEAT_BYTES } from '../services/heartbeat-schema.ts';
 import type { OverviewFeed } from '../services/overview.ts';
 import { addServer, deleteServer, listServers, updateServer } from '../services/servers.ts';
@@ -171,10 +171,13 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
       default:
         return json(405, { error: 'METHOD_NOT_ALLOWED', message: `${request.method} is not supported on ${path}` });
     }
-  } catch (error) {
+  } catch (caught) {
+    const error = services.availability.reportFailure(caught) ?? caught;
     if (error instanceof ServiceError) {
       const status = (error as ServiceError & { httpStatus?: number }).httpStatus ?? HTTP_STATUS_BY_CODE[error.code];
-      return json(status, { error: error.code, message: error.message });
+      const response = json(status, { error: error.code, message: error.message });
+      if (status === 503) response.headers.set('retry-after', String(RETRY_AFTER_SECONDS));
+      return response;
     }
     services.logger.error({ err: error, method: request.method, path }, 'REST request failed');
     return json(500, { error: 'INTERNAL_SERVER_ERROR', message: 'Unexpected error.' });

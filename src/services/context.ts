@@ -2,6 +2,7 @@ import type { Database } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from './events.ts';
 import type { Metrics } from '../metrics.ts';
+import type { Availability } from './availability.ts';
 
 /** What every service function may use. The clock is injectable so status rules are testable. */
 export interface Services {
@@ -10,4 +11,6 @@ export interface Services {
   logger: Logger;
   now: () => Date;
   metrics: Metrics;
+  /** Whether the database can take writes; classifies failures as outages (503). */
+  availability: Availability;
 }

@@ -1,6 +1,6 @@
 // Expected failures, named by the codes of the API contract. GraphQL turns them into errors with
 // extensions.code, REST into the matching HTTP status. Services throw only these (or bugs).
-export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN';
+export type ErrorCode = 'BAD_USER_INPUT' | 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHENTICATED' | 'FORBIDDEN' | 'SERVICE_UNAVAILABLE';
 
 export class ServiceError extends Error {
   constructor(
@@ -18,7 +18,11 @@ export const HTTP_STATUS_BY_CODE: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   NOT_FOUND: 404,
   CONFLICT: 409,
+  SERVICE_UNAVAILABLE: 503,
 };
+
+/** Seconds a client is told to wait (Retry-After) when a dependency is down. */
+export const RETRY_AFTER_SECONDS = 5;
 
 /** Prisma's known request errors, mapped in this one place. Anything else stays a bug. */
 export function fromPrismaError(error: unknown, what: { notFound?: string; conflict?: string }): unknown {

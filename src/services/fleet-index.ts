@@ -71,10 +71,11 @@ export function viewAt(entry: FleetEntry, now: number): ServerView {
 
 export function entryOf(view: ServerView, seq: number): FleetEntry {
   const seen = view.lastSeenAt?.getTime();
+  // The stored thresholds when known: after a backend outage they count from its end, not from lastSeenAt.
   return {
     view,
-    lateAt: seen == null ? Infinity : seen + 1.5 * view.intervalSeconds * 1000,
-    offlineAt: seen == null ? Infinity : seen + (view.intervalSeconds + view.graceSeconds) * 1000,
+    lateAt: seen == null ? Infinity : (view.lateAt?.getTime() ?? seen + 1.5 * view.intervalSeconds * 1000),
+    offlineAt: seen == null ? Infinity : (view.offlineAt?.getTime() ?? seen + (view.intervalSeconds + view.graceSeconds) * 1000),
     text: `${view.identifier}\n${view.name}`.toLowerCase(),
     seq,
     statusSeq: seq,

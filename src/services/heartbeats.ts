@@ -50,10 +50,13 @@ export class HeartbeatIngestor {
       while (this.queue.length > 0) {
         const batch = this.queue.splice(0, MAX_BATCH);
         try {
+          this.services.availability.assertUp();
           await this.commit(batch);
         } catch (error) {
-          this.services.logger.error({ err: error, batch: batch.length }, 'heartbeat batch failed to commit');
-          for (const pending of batch) pending.reject(error);
+          // An outage is answered 503 (retry later); anything else is a bug.
+          const unavailable = this.services.availability.reportFailure(error);
+          if (!unavailable) this.services.logger.error({ err: error, batch: batch.length }, 'heartbeat batch failed to commit');
+          for (const pending of batch) pending.reject(unavailable ?? error);
         }
       }
     } finally {

@@ -57,7 +57,9 @@ const sameVisible = (a: ServerView, b: ServerView) =>
   a.name === b.name &&
   a.identifier === b.identifier &&
   a.intervalSeconds === b.intervalSeconds &&
-  a.graceSeconds === b.graceSeconds;
+  a.graceSeconds === b.graceSeconds &&
+  a.lateAt?.getTime() === b.lateAt?.getTime() &&
+  a.offlineAt?.getTime() === b.offlineAt?.getTime();
 
 export class OverviewFeed {
   readonly index = new FleetIndex();
@@ -91,6 +93,11 @@ export class OverviewFeed {
     this.loading = this.reload();
     this.resyncTimer = setInterval(() => void this.reload().catch((error) => services.logger.error({ err: error }, 'overview resync failed')), RESYNC_MS);
     this.resyncTimer.unref();
+  }
+
+  /** Reloads from the database now (after a pub/sub reconnect or a database outage: events may have been missed). */
+  resync(): void {
+    this.loading = this.reload().catch((error) => this.services.logger.error({ err: error }, 'overview resync failed'));
   }
 
   /** Resolves once the fleet is loaded. */
@@ -155,7 +162,14 @@ export class OverviewFeed {
     }
     const isNew = !this.index.byId.has(view.id);
     // Views that crossed Redis carry dates as strings; the public overview never shows keys.
-    this.set({ ...view, createdAt: asDate(view.createdAt)!, lastSeenAt: asDate(view.lastSeenAt), apiKey: null });
+    this.set({
+      ...view,
+      createdAt: asDate(view.createdAt)!,
+      lastSeenAt: asDate(view.lastSeenAt),
+      lateAt: asDate(view.lateAt ?? null),
+      offlineAt: asDate(view.offlineAt ?? null),
+      apiKey: null,
+    });
     this.changed(isNew);
   }
 

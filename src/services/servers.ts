@@ -60,6 +60,20 @@ export async function getServer(services: Services, id: string): Promise<ServerV
   return server ? viewOf(server, services.now()) : null;
 }
 
+/** Servers loaded per query by getServers: well inside every driver's bound-parameter limit. */
+const LOAD_CHUNK = 5_000;
+
+/** Many servers by id with one set-based query per chunk (a sweep that moves thousands at once). */
+export async function getServers(services: Services, ids: string[]): Promise<Map<string, ServerView>> {
+  const found = new Map<string, ServerView>();
+  const now = services.now();
+  for (let start = 0; start < ids.length; start += LOAD_CHUNK) {
+    const rows = await services.db.prisma.monitoredServer.findMany({ where: { id: { in: ids.slice(start, start + LOAD_CHUNK) } }, include: serverInclude });
+    for (const row of rows) found.set(row.id, viewOf(row, now));
+  }
+  return found;
+}
+
 export async function requireServer(services: Services, id: string): Promise<ServerView> {
   const server = await getServer(services, id);
   if (!server) throw new ServiceError('NOT_FOUND', `no server with id "${id}"`);

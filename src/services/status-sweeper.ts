@@ -3,14 +3,18 @@
 // even with several instances sweeping the same database.
 import type { Services } from './context.ts';
 import { announce } from './events.ts';
-import { getServer } from './servers.ts';
+import { getServers } from './servers.ts';
 
 export function startStatusSweeper(services: Services, everyMs: number): { stop(): Promise<void> } {
   let running: Promise<void> | null = null;
   const sweep = async () => {
+    // During a database outage nothing is swept; the recovery moves the thresholds first.
+    if (!services.availability.up) return;
     const transitions = await services.db.store.applySilence(services.now());
+    if (transitions.length === 0) return;
+    const servers = await getServers(services, transitions.map((transition) => transition.serverId));
     for (const transition of transitions) {
-      const server = await getServer(services, transition.serverId);
+      const server = servers.get(transition.serverId);
       if (!server) continue;
       services.metrics.statusTransitions.inc({ to: transition.to });
       announce(services.pubsub, {
@@ -24,7 +28,9 @@ export function startStatusSweeper(services: Services, everyMs: number): { stop(
   const timer = setInterval(() => {
     if (running) return;
     running = sweep()
-      .catch((error) => services.logger.error({ err: error }, 'status sweep failed'))
+      .catch((error) => {
+        if (!services.availability.reportFailure(error)) services.logger.error({ err: error }, 'status sweep failed');
+      })
       .finally(() => {
         running = null;
       });

@@ -25,6 +25,9 @@ export interface ServerView {
   graceSeconds: number;
   status: ServerStatus;
   lastSeenAt: Date | null;
+  /** When silence makes it LATE / OFFLINE (counted from the later of lastSeenAt and the backend's recovery). */
+  lateAt?: Date | null;
+  offlineAt?: Date | null;
   heartbeatCount: number;
   openclawVersion: string | null;
   pluginVersion: string | null;
@@ -66,6 +69,8 @@ export function toServerView(server: ServerFacts, state: StateRow | null, apiKey
     graceSeconds: server.graceSeconds,
     status: statusAt(state, now),
     lastSeenAt: state?.lastSeenAt ?? null,
+    lateAt: state?.lateAt ?? null,
+    offlineAt: state?.offlineAt ?? null,
     heartbeatCount: state?.heartbeatCount ?? 0,
     openclawVersion: state?.openclawVersion ?? null,
     pluginVersion: state?.pluginVersion ?? null,
