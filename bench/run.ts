@@ -304,7 +304,7 @@ async function main() {
   }
 }
 
-main().then(
+(process.argv[2] === 'web' ? import('./web.ts').then((mode) => mode.benchWeb()) : main()).then(
   () => process.exit(0),
   (error) => {
     console.error(error);

@@ -1,12 +1,13 @@
 // The web page's pure logic, without a browser: formatting, the SSE parser, error mapping, the
-// plugin configuration block and sorting.
+// plugin configuration block and the live table window (applying fleetChanges deltas).
 import { describe, expect, it } from 'vitest';
 import { openclawConfig } from '../../src/web/client/admin/api.ts';
 import { formatAgo, formatDuration, formatLoad, formatPct, matchesSearch, usageLevel } from '../../src/web/client/shared/format.ts';
 import { parseFieldErrors, toRequestError } from '../../src/web/client/shared/graphql.ts';
 import { parseSseBuffer } from '../../src/web/client/shared/sse.ts';
 import { secondsSince } from '../../src/web/client/shared/clock.ts';
-import { sortServers, type OverviewServer } from '../../src/web/client/status/overview.ts';
+import { acceptPage, applyChanges, blockFor, covers, emptyWindow, isOlderVersion, rowAt, type FleetWindow, type Totals, type WindowQuery } from '../../src/web/client/shared/fleet-window.ts';
+import type { OverviewServer } from '../../src/web/client/status/overview.ts';
 
 describe('formatting', () => {
   it('says how long ago, with at most two units', () => {
@@ -101,11 +102,11 @@ describe('plugin configuration block', () => {
   });
 });
 
-describe('sorting the status table', () => {
-  const server = (name: string, status: OverviewServer['status'], cpuPct: number | null): OverviewServer => ({
-    id: name,
-    identifier: name,
-    name,
+describe('the live table window', () => {
+  const server = (n: number, status: OverviewServer['status'] = 'ONLINE', cpuPct: number | null = 10): OverviewServer => ({
+    id: `id-${n}`,
+    identifier: `srv-${String(n).padStart(3, '0')}`,
+    name: `Host ${n}`,
     status,
     lastSeenAt: null,
     openclawVersion: null,
@@ -118,14 +119,94 @@ describe('sorting the status table', () => {
     loadAvg: null,
     uptimeSeconds: null,
   });
-  const fleet = [server('b', 'ONLINE', 50), server('a', 'OFFLINE', null), server('c', 'LATE', 90), server('d', 'ONLINE', 10)];
-
-  it('puts what needs attention first, then by name', () => {
-    expect(sortServers(fleet, { key: 'status', descending: false }).map((s) => s.name)).toEqual(['a', 'c', 'b', 'd']);
+  const totals = (online: number, offline = 0): Totals => ({ servers: online + offline, online, late: 0, offline, pending: 0 });
+  const all: WindowQuery = { status: null, search: '', descending: false };
+  // A block of rows 10..14 of a 100-server fleet.
+  const block = (): FleetWindow<OverviewServer> =>
+    acceptPage(emptyWindow(), { offset: 10, servers: [10, 11, 12, 13, 14].map((n) => server(n)), matching: 100, totals: totals(100), version: 'e1.50' });
+  const delta = (version: string, changes: Partial<{ totals: Totals; changed: OverviewServer[]; removed: string[]; reset: boolean }>) => ({
+    version,
+    reset: false,
+    totals: totals(100),
+    changed: [],
+    removed: [],
+    ...changes,
   });
 
-  it('sorts metrics with missing values last in both directions', () => {
-    expect(sortServers(fleet, { key: 'cpu', descending: true }).map((s) => s.name)).toEqual(['c', 'b', 'd', 'a']);
-    expect(sortServers(fleet, { key: 'cpu', descending: false }).map((s) => s.name)).toEqual(['d', 'b', 'c', 'a']);
+  it('updates rows in place and keeps positions while membership holds', () => {
+    const next = applyChanges(block(), delta('e1.51', { changed: [server(12, 'ONLINE', 77)] }), all);
+    expect(next.rows.map((row) => row.cpuPct)).toEqual([10, 10, 77, 10, 10]);
+    expect(next.stale).toBe(false);
+    expect(next.version).toBe('e1.51');
+    expect(rowAt(next, 12)!.cpuPct).toBe(77);
+    expect(rowAt(next, 15)).toBeUndefined();
+  });
+
+  it('ignores an event older than what it holds, from the same instance only', () => {
+    const held = block();
+    expect(applyChanges(held, delta('e1.49', { changed: [server(12, 'ONLINE', 77)] }), all)).toBe(held);
+    expect(isOlderVersion('e1.9', 'e1.10')).toBe(true);
+    expect(isOlderVersion('other.1', 'e1.10')).toBe(false);
+  });
+
+  it('drops a deleted row and a row that left the filter, and asks for a refetch', () => {
+    const online: WindowQuery = { ...all, status: 'ONLINE' };
+    const gone = applyChanges(block(), delta('e1.51', { removed: ['id-11'], totals: totals(99) }), all);
+    expect(gone.rows.map((row) => row.id)).toEqual(['id-10', 'id-12', 'id-13', 'id-14']);
+    expect(gone.matching).toBe(99);
+    expect(gone.stale).toBe(true);
+
+    const left = applyChanges(block(), delta('e1.51', { changed: [server(13, 'OFFLINE')], totals: totals(99, 1) }), online);
+    expect(left.rows.map((row) => row.id)).toEqual(['id-10', 'id-11', 'id-12', 'id-14']);
+    expect(left.matching).toBe(99);
+    expect(left.stale).toBe(true);
+  });
+
+  it('asks for a refetch when the totals say the list changed elsewhere', () => {
+    // A server added before the block shifts every position by one.
+    const added = applyChanges(block(), delta('e1.51', { totals: totals(101) }), all);
+    expect(added.matching).toBe(101);
+    expect(added.stale).toBe(true);
+    // A status change elsewhere does not move rows in an unfiltered list...
+    expect(applyChanges(block(), delta('e1.51', { totals: totals(99, 1) }), all).stale).toBe(false);
+    // ...but does in a filtered one.
+    expect(applyChanges(block(), delta('e1.51', { totals: totals(99, 1) }), { ...all, status: 'OFFLINE' }).stale).toBe(true);
+  });
+
+  it('keeps the count of a search from the server, minus rows seen leaving', () => {
+    const search: WindowQuery = { ...all, search: 'host' };
+    const next = applyChanges(block(), delta('e1.51', { removed: ['id-10', 'id-14'], totals: totals(98) }), search);
+    expect(next.matching).toBe(98);
+    expect(next.rows).toHaveLength(3);
+  });
+
+  it('refetches after a reset instead of trusting what it holds', () => {
+    const next = applyChanges(block(), delta('e2.1', { reset: true, changed: [server(12, 'ONLINE', 5)] }), all);
+    expect(next.stale).toBe(true);
+    expect(next.version).toBe('e2.1');
+    expect(next.rows[2]!.cpuPct).toBe(10);
+  });
+
+  it('a refetched block equals a fresh query: deltas then refetch converge', () => {
+    // The server side: 30 servers; a page of rows 5..14; then server 3 is deleted and 12 changes.
+    const fleet = Array.from({ length: 30 }, (_, n) => server(n));
+    const page = (list: OverviewServer[], offset: number, size: number, version: string) =>
+      ({ offset, servers: list.slice(offset, offset + size), matching: list.length, totals: totals(list.length), version });
+    let held = acceptPage(emptyWindow<OverviewServer>(), page(fleet, 5, 10, 'e1.1'));
+    const after = fleet.filter((row) => row.id !== 'id-3').map((row) => (row.id === 'id-12' ? server(12, 'ONLINE', 99) : row));
+    held = applyChanges(held, delta('e1.2', { changed: [after.find((row) => row.id === 'id-12')!], totals: totals(29) }), all);
+    expect(held.stale).toBe(true);
+    held = acceptPage(held, page(after, held.offset, 10, 'e1.2'));
+    expect(held.rows).toEqual(after.slice(5, 15));
+    expect(held.stale).toBe(false);
+  });
+
+  it('plans blocks around the view and knows what it covers', () => {
+    expect(blockFor(0, 20, 60)).toEqual({ offset: 0, size: 80 });
+    expect(blockFor(500, 520, 60)).toEqual({ offset: 440, size: 140 });
+    const held = block();
+    expect(covers(held, 10, 15)).toBe(true);
+    expect(covers(held, 9, 12)).toBe(false);
+    expect(covers({ ...held, matching: 12 }, 10, 40)).toBe(true); // the list ends inside the block
   });
 });

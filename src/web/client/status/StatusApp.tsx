@@ -1,102 +1,101 @@
-// The public status view: fleet totals, a filterable table of every server, updated live by the
-// `overviewUpdated` subscription (whose first event is the current state, so a reconnect
-// resynchronises by itself).
+// The public status view: fleet totals and a virtualized table of the servers. It holds one
+// block of rows at a time (the ones around the scroll position, fetched by `overview(first,
+// offset, status, search)`), kept live by `fleetChanges` for those rows; the totals are live for
+// the whole fleet. Search, status filter and order are applied by the server, so the page costs
+// the same at 100 servers and at 100,000.
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { observeServerTime } from '../shared/clock.ts';
-import { Ago, ConnectionNotice, Header, LiveBadge, ROW_BATCH, ServerNameCell, ServerSearch, ShowMore, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
-import { formatLoad, formatUptime, matchesSearch, STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
-import { GraphQLRequestError, request } from '../shared/graphql.ts';
+import { ConnectionNotice, Header, LiveBadge, ServerSearch } from '../shared/components.tsx';
+import type { WindowQuery } from '../shared/fleet-window.ts';
+import { rowAt } from '../shared/fleet-window.ts';
+import { STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
+import { GraphQLRequestError } from '../shared/graphql.ts';
 import { LiveConnection, type LiveStatus } from '../shared/live.ts';
 import { readToken } from '../shared/session.ts';
-import { OVERVIEW_QUERY, OVERVIEW_SUBSCRIPTION, sortServers, type Overview, type OverviewServer, type Sort, type SortKey } from './overview.ts';
+import { useDebounced } from '../shared/useDebounced.ts';
+import { useFleetWindow } from '../shared/useFleetWindow.ts';
+import { VirtualTable } from '../shared/VirtualTable.tsx';
+import { overviewSource, type OverviewServer } from './overview.ts';
+import { COLUMNS, StatusHead, StatusRow } from './StatusRow.tsx';
+import type { Totals as FleetTotals } from '../shared/fleet-window.ts';
 
-/** Rows rendered at first; a fleet of thousands stays responsive, and "Show more" reveals the rest. */
 const STATUSES: ServerStatus[] = ['ONLINE', 'LATE', 'OFFLINE', 'PENDING'];
 
 type Filter = ServerStatus | 'ALL';
 
 /** Filters live in the query string so a filtered view can be bookmarked or shared. */
-function readFiltersFromUrl(): { filter: Filter; search: string } {
+function readFiltersFromUrl(): { filter: Filter; search: string; descending: boolean } {
   const params = new URLSearchParams(location.search);
   const status = params.get('status')?.toUpperCase() as ServerStatus | undefined;
-  return { filter: status && STATUSES.includes(status) ? status : 'ALL', search: params.get('q') ?? '' };
+  return {
+    filter: status && STATUSES.includes(status) ? status : 'ALL',
+    search: params.get('q') ?? '',
+    descending: params.get('order') === 'desc',
+  };
 }
 
-function writeFiltersToUrl(filter: Filter, search: string): void {
+function writeFiltersToUrl(filter: Filter, search: string, descending: boolean): void {
   const params = new URLSearchParams();
   if (filter !== 'ALL') params.set('status', filter.toLowerCase());
   if (search.trim()) params.set('q', search.trim());
+  if (descending) params.set('order', 'desc');
   const query = params.toString();
   history.replaceState(null, '', query ? `?${query}` : location.pathname);
 }
 
 export function StatusApp() {
   const initial = useMemo(readFiltersFromUrl, []);
-  const [overview, setOverview] = useState<Overview | null>(null);
-  const [error, setError] = useState<GraphQLRequestError | null>(null);
   const [live, setLive] = useState<LiveStatus>({ state: 'connecting', transport: 'websocket' });
   const [filter, setFilter] = useState<Filter>(initial.filter);
   const [search, setSearch] = useState(initial.search);
-  const [sort, setSort] = useState<Sort>({ key: 'status', descending: false });
-  const [limit, setLimit] = useState(ROW_BATCH);
+  const [descending, setDescending] = useState(initial.descending);
+  // The overview is public by default, but an operator can turn that off; then the admin token
+  // of this tab (if someone signed in on /admin) is the only way in.
+  const [token, setToken] = useState<string | null>(null);
+  const [connection, setConnection] = useState<LiveConnection | null>(null);
+  const debouncedSearch = useDebounced(search, 200);
 
-  // Only ever move forward in time: the initial query and the subscription race each other.
-  const accept = useCallback((next: Overview) => {
-    observeServerTime(next.generatedAt);
-    setOverview((current) =>
-      current && Date.parse(current.generatedAt) > Date.parse(next.generatedAt) ? current : next,
-    );
-    setError(null);
-  }, []);
+  const query = useMemo<WindowQuery>(
+    () => ({ status: filter === 'ALL' ? null : filter, search: debouncedSearch.trim(), descending }),
+    [filter, debouncedSearch, descending],
+  );
+  const source = useMemo(() => overviewSource(() => token, observeServerTime), [token]);
+  const fleet = useFleetWindow(source, query, connection);
+  const { window: block, loaded, error } = fleet;
+  const refused = error?.isAuthFailure ?? false;
 
+  // One live connection for the page, opened once the first block came through (so a refused
+  // anonymous request does not open a doomed socket); a reconnect may have missed events: refetch.
+  const [reachable, setReachable] = useState(false);
+  useEffect(() => void (loaded && setReachable(true)), [loaded]);
   useEffect(() => {
-    let connection: LiveConnection | null = null;
-    let cancelled = false;
-    // The overview is public by default, but an operator can turn that off; then the admin token
-    // of this tab (if someone signed in on /admin) is the only way in.
-    const start = async (token: string | null) => {
-      try {
-        const data = await request<{ overview: Overview }>(OVERVIEW_QUERY, {}, token);
-        if (cancelled) return;
-        accept(data.overview);
-      } catch (caught) {
-        if (cancelled) return;
-        const failure = caught as GraphQLRequestError;
-        if (failure.isAuthFailure && !token && readToken()) return start(readToken());
-        setError(failure);
-        if (failure.isAuthFailure) return; // no point in a subscription that will be refused too
-      }
-      connection = new LiveConnection({ token: () => token, onStatus: setLive });
-      connection.subscribe<{ overviewUpdated: Overview }>({
-        query: OVERVIEW_SUBSCRIPTION,
-        next: (data) => accept(data.overviewUpdated),
-        error: setError,
-      });
-    };
-    void start(null);
+    if (!reachable) return;
+    const live = new LiveConnection({ token: () => token, onStatus: setLive, onResync: fleet.refresh });
+    setConnection(live);
     return () => {
-      cancelled = true;
-      connection?.dispose();
+      live.dispose();
+      setConnection(null);
     };
-  }, [accept]);
-
-  useEffect(() => writeFiltersToUrl(filter, search), [filter, search]);
-  useEffect(() => setLimit(ROW_BATCH), [filter, search]);
-
-  const rows = useMemo(() => {
-    if (!overview) return [];
-    const visible = overview.servers.filter(
-      (server) => (filter === 'ALL' || server.status === filter) && matchesSearch(server, search),
-    );
-    return sortServers(visible, sort);
-  }, [overview, filter, search, sort]);
+  }, [reachable, token, fleet.refresh]);
 
   useEffect(() => {
-    const counts = overview?.totals;
-    document.title = counts
-      ? `${counts.offline ? `${counts.offline} offline · ` : ''}Fleet status · HarborForge Monitor`
+    if (refused && !token && readToken()) setToken(readToken());
+  }, [refused, token]);
+
+  useEffect(() => writeFiltersToUrl(filter, search, descending), [filter, search, descending]);
+
+  const totals = block.totals;
+  useEffect(() => {
+    document.title = totals
+      ? `${totals.offline ? `${totals.offline} offline · ` : ''}Fleet status · HarborForge Monitor`
       : 'Fleet status · HarborForge Monitor';
-  }, [overview]);
+  }, [totals?.offline]);
+
+  const renderRow = useCallback((server: OverviewServer, index: number) => <StatusRow key={server.id} server={server} index={index} />, []);
+  const clear = () => {
+    setFilter('ALL');
+    setSearch('');
+  };
 
   return (
     <>
@@ -107,24 +106,28 @@ export function StatusApp() {
         </a>
       </Header>
       <main id="main" class="page" tabIndex={-1}>
-        <ConnectionNotice status={live} lastUpdate={overview?.generatedAt} />
-        {error ? <ErrorNotice error={error} /> : null}
-        {overview ? (
+        <ConnectionNotice status={live} />
+        {error && !(refused && !token && readToken()) ? <ErrorNotice error={error} /> : null}
+        {totals ? (
           <>
-            <Totals overview={overview} filter={filter} onFilter={setFilter} />
-            <Toolbar search={search} onSearch={setSearch} shown={rows.length} total={overview.servers.length} />
-            {rows.length > 0 ? (
-              <ServerTable rows={rows.slice(0, limit)} sort={sort} onSort={setSort} />
+            <TotalCards totals={totals} filter={filter} onFilter={setFilter} />
+            <div class="toolbar">
+              <ServerSearch search={search} onSearch={setSearch} shown={block.matching} total={totals.servers} />
+            </div>
+            {loaded && block.matching === 0 ? (
+              <EmptyState fleetEmpty={totals.servers === 0} onClear={clear} />
             ) : (
-              <EmptyState
-                fleetEmpty={overview.servers.length === 0}
-                onClear={() => {
-                  setFilter('ALL');
-                  setSearch('');
-                }}
+              <VirtualTable<OverviewServer>
+                label="Servers"
+                head={<StatusHead descending={descending} onOrder={setDescending} />}
+                columnCount={COLUMNS.length}
+                count={block.matching}
+                rowAt={(index) => rowAt(block, index)}
+                renderRow={renderRow}
+                onRange={fleet.onRange}
+                resetKey={query}
               />
             )}
-            <ShowMore total={rows.length} limit={limit} onMore={setLimit} />
           </>
         ) : error ? null : (
           <p class="loading" role="status">
@@ -152,8 +155,7 @@ function ErrorNotice({ error }: { error: GraphQLRequestError }) {
   );
 }
 
-function Totals({ overview, filter, onFilter }: { overview: Overview; filter: Filter; onFilter(filter: Filter): void }) {
-  const { totals } = overview;
+function TotalCards({ totals, filter, onFilter }: { totals: FleetTotals; filter: Filter; onFilter(filter: Filter): void }) {
   const cards: Array<{ key: Filter; label: string; count: number }> = [
     { key: 'ALL', label: 'All servers', count: totals.servers },
     { key: 'ONLINE', label: STATUS_LABEL.ONLINE, count: totals.online },
@@ -177,116 +179,6 @@ function Totals({ overview, filter, onFilter }: { overview: Overview; filter: Fi
         </button>
       ))}
     </section>
-  );
-}
-
-function Toolbar({ search, onSearch, shown, total }: { search: string; onSearch(value: string): void; shown: number; total: number }) {
-  return (
-    <div class="toolbar">
-      <ServerSearch search={search} onSearch={onSearch} shown={shown} total={total} />
-    </div>
-  );
-}
-
-const COLUMNS: Array<{ label: string; sortKey?: SortKey; className?: string }> = [
-  { label: 'Status', sortKey: 'status' },
-  { label: 'Server', sortKey: 'name' },
-  { label: 'Last seen', sortKey: 'lastSeen' },
-  { label: 'CPU', sortKey: 'cpu', className: 'col-usage' },
-  { label: 'Memory', sortKey: 'mem', className: 'col-usage' },
-  { label: 'Disk', sortKey: 'disk', className: 'col-usage' },
-  { label: 'Swap', className: 'col-usage' },
-  { label: 'Load 1/5/15', className: 'num' },
-  { label: 'Uptime', className: 'num' },
-  { label: 'Versions' },
-  { label: 'Agents' },
-];
-
-function ServerTable({ rows, sort, onSort }: { rows: OverviewServer[]; sort: Sort; onSort(sort: Sort): void }) {
-  return (
-    <div class="table-wrap">
-      <table class="servers" aria-label="Servers">
-        <thead>
-          <tr>
-            {COLUMNS.map((column) => {
-              const active = column.sortKey === sort.key;
-              return (
-                <th
-                  key={column.label}
-                  scope="col"
-                  class={column.className}
-                  aria-sort={active ? (sort.descending ? 'descending' : 'ascending') : undefined}
-                >
-                  {column.sortKey ? (
-                    <button
-                      type="button"
-                      class="sort"
-                      onClick={() =>
-                        onSort({ key: column.sortKey!, descending: active ? !sort.descending : column.sortKey !== 'name' && column.sortKey !== 'status' })
-                      }
-                    >
-                      {column.label}
-                      <span class="sort-mark" aria-hidden="true">
-                        {active ? (sort.descending ? '▼' : '▲') : ''}
-                      </span>
-                    </button>
-                  ) : (
-                    column.label
-                  )}
-                </th>
-              );
-            })}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((server) => (
-            <ServerRow key={server.id} server={server} />
-          ))}
-        </tbody>
-      </table>
-    </div>
-  );
-}
-
-function ServerRow({ server }: { server: OverviewServer }) {
-  const agents = server.agents.map((agent) => agent.name);
-  return (
-    <tr data-identifier={server.identifier} data-status={server.status}>
-      <td>
-        <StatusPill status={server.status} />
-      </td>
-      <ServerNameCell name={server.name} identifier={server.identifier} />
-      <td class="nowrap">
-        <Ago iso={server.lastSeenAt} />
-      </td>
-      <td class="col-usage">
-        <UsageBar value={server.cpuPct} />
-      </td>
-      <td class="col-usage">
-        <UsageBar value={server.memPct} />
-      </td>
-      <td class="col-usage">
-        <UsageBar value={server.diskPct} />
-      </td>
-      <td class="col-usage">
-        <UsageBar value={server.swapPct} />
-      </td>
-      <td class="num nowrap">{formatLoad(server.loadAvg)}</td>
-      <td class="num nowrap">{formatUptime(server.uptimeSeconds)}</td>
-      <td class="versions">
-        <Versions openclaw={server.openclawVersion} plugin={server.pluginVersion} />
-      </td>
-      <td class="agents" title={agents.join(', ')}>
-        {agents.length === 0 ? (
-          <span class="muted">none</span>
-        ) : (
-          <>
-            {agents.slice(0, 3).join(', ')}
-            {agents.length > 3 ? <span class="muted"> +{agents.length - 3} more</span> : null}
-          </>
-        )}
-      </td>
-    </tr>
   );
 }
 

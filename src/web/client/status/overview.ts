@@ -1,5 +1,9 @@
-// The public overview: documents and types, exactly the fields the status view shows.
+// The public overview as the status page uses it: one block of rows by `overview(first, offset, …)`,
+// then `fleetChanges` for those rows' ids. Documents and types, exactly the fields the page shows.
+import type { WindowChanges, WindowPage, WindowQuery } from '../shared/fleet-window.ts';
 import type { ServerStatus } from '../shared/format.ts';
+import { request } from '../shared/graphql.ts';
+import type { WindowSource } from '../shared/useFleetWindow.ts';
 
 export interface Agent {
   id: string;
@@ -23,67 +27,49 @@ export interface OverviewServer {
   uptimeSeconds: number | null;
 }
 
-export interface Totals {
-  servers: number;
-  online: number;
-  late: number;
-  offline: number;
-  pending: number;
-}
+const ROW_FIELDS = `id identifier name status lastSeenAt openclawVersion pluginVersion agents { id name }
+  cpuPct memPct diskPct swapPct loadAvg uptimeSeconds`;
+const TOTALS = 'totals { servers online late offline pending }';
 
-export interface Overview {
-  generatedAt: string;
-  totals: Totals;
-  servers: OverviewServer[];
-}
-
-const FIELDS = `
-  generatedAt
-  totals { servers online late offline pending }
-  servers {
-    id identifier name status lastSeenAt openclawVersion pluginVersion agents { id name }
-    cpuPct memPct diskPct swapPct loadAvg uptimeSeconds
-  }`;
-
-export const OVERVIEW_QUERY = `query StatusPageOverview { overview { ${FIELDS} } }`;
-export const OVERVIEW_SUBSCRIPTION = `subscription StatusPageOverviewUpdated { overviewUpdated { ${FIELDS} } }`;
-
-export type SortKey = 'status' | 'name' | 'lastSeen' | 'cpu' | 'mem' | 'disk';
-export interface Sort {
-  key: SortKey;
-  descending: boolean;
-}
-
-const SEVERITY: Record<ServerStatus, number> = { OFFLINE: 0, LATE: 1, PENDING: 2, ONLINE: 3 };
-
-function metric(server: OverviewServer, key: SortKey): number | string | null {
-  switch (key) {
-    case 'status':
-      return SEVERITY[server.status] ?? 9;
-    case 'name':
-      return server.name.toLowerCase();
-    case 'lastSeen':
-      return server.lastSeenAt ? Date.parse(server.lastSeenAt) : null;
-    case 'cpu':
-      return server.cpuPct;
-    case 'mem':
-      return server.memPct;
-    case 'disk':
-      return server.diskPct;
+export const OVERVIEW_PAGE_QUERY = `query StatusPageBlock($first: Int!, $offset: Int!, $status: [ServerStatus!], $search: String, $orderBy: OverviewOrder) {
+  overview(first: $first, offset: $offset, status: $status, search: $search, orderBy: $orderBy) {
+    generatedAt version matching ${TOTALS} servers { ${ROW_FIELDS} }
   }
-}
+}`;
 
-/** Sorts a copy; missing values always go last, and ties fall back to the name for a stable order. */
-export function sortServers(servers: OverviewServer[], sort: Sort): OverviewServer[] {
-  const direction = sort.descending ? -1 : 1;
-  return [...servers].sort((a, b) => {
-    const x = metric(a, sort.key);
-    const y = metric(b, sort.key);
-    if (x !== y) {
-      if (x === null) return 1;
-      if (y === null) return -1;
-      return (x < y ? -1 : 1) * direction;
-    }
-    return a.name.localeCompare(b.name) || a.identifier.localeCompare(b.identifier);
-  });
+export const FLEET_CHANGES_SUBSCRIPTION = `subscription StatusPageChanges($ids: [ID!], $since: String, $status: [ServerStatus!], $search: String) {
+  fleetChanges(ids: $ids, since: $since, status: $status, search: $search) {
+    version reset generatedAt ${TOTALS} changed { ${ROW_FIELDS} } removed
+  }
+}`;
+
+export const filterVariables = (query: WindowQuery) => ({
+  status: query.status ? [query.status] : null,
+  search: query.search.trim() || null,
+});
+
+type PageAnswer = { overview: Omit<WindowPage<OverviewServer>, 'offset'> & { generatedAt: string } };
+type ChangesAnswer = { fleetChanges: WindowChanges<OverviewServer> & { generatedAt: string } };
+
+/** Where the status page's rows come from; `onServerTime` sees every server timestamp (clock offset). */
+export function overviewSource(token: () => string | null, onServerTime: (iso: string) => void): WindowSource<OverviewServer> {
+  return {
+    async fetchBlock(query, offset, size) {
+      const variables = { first: size, offset, orderBy: query.descending ? 'IDENTIFIER_DESC' : 'IDENTIFIER_ASC', ...filterVariables(query) };
+      const { overview } = await request<PageAnswer>(OVERVIEW_PAGE_QUERY, variables, token());
+      onServerTime(overview.generatedAt);
+      return { ...overview, offset };
+    },
+    subscribe(connection, query, ids, since, next, error) {
+      return connection.subscribe<ChangesAnswer>({
+        query: FLEET_CHANGES_SUBSCRIPTION,
+        variables: { ids, since, ...filterVariables(query) },
+        next: ({ fleetChanges }) => {
+          onServerTime(fleetChanges.generatedAt);
+          next(fleetChanges);
+        },
+        error,
+      });
+    },
+  };
 }
