@@ -23,10 +23,12 @@ import { MAX_HEARTBEAT_BYTES } from './services/heartbeat-schema.ts';
 import { HeartbeatIngestor } from './services/heartbeats.ts';
 import { OverviewFeed } from './services/overview.ts';
 import { backlogOf } from './services/backpressure.ts';
+import { ServerTagIndex } from './services/server-tags.ts';
 
 export interface AppOptions {
   config: Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
-    Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes'>>;
+    Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes'>> &
+    Partial<Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>>;
   db: Database;
   pubsub: PubSub;
   logger: Logger;
@@ -60,7 +62,7 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 export function createApp(options: AppOptions) {
   const { config, db, pubsub, logger } = options;
   const metrics = createMetrics();
-  const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()) };
+  const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()), tags: new ServerTagIndex(db, pubsub, logger) };
   const ingestor = new HeartbeatIngestor(services);
   const overview = new OverviewFeed(services, {
     changesIntervalMs: config.fleetChangesIntervalMs,
@@ -203,6 +205,7 @@ export function createApp(options: AppOptions) {
     async close() {
       await ingestor.idle();
       overview.close();
+      services.tags.close();
     },
   };
 }

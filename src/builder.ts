@@ -23,7 +23,7 @@ export interface Context {
   session: Session;
   overview: OverviewFeed;
   ingestor: HeartbeatIngestor;
-  config: Pick<Config, 'publicOverview'>;
+  config: Pick<Config, 'publicOverview'> & Partial<Pick<Config, 'alertSendTimeoutMs' | 'telegramApiBase' | 'smtp'>>;
   /** Unsent bytes on this subscriber's connection (graphql-ws or SSE), for backpressure. */
   backlog?: () => number;
 }
@@ -41,6 +41,7 @@ export const builder = new SchemaBuilder<{
   };
   Scalars: {
     DateTime: { Input: Date; Output: Date | string };
+    JSON: { Input: unknown; Output: unknown };
   };
   DefaultFieldNullability: false;
 }>({

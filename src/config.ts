@@ -51,6 +51,10 @@ export const configSchema = z.object({
   SUBSCRIBER_MAX_BACKLOG_BYTES: z.coerce.number().int().min(16_384).default(1_048_576),
   /** During a database outage, how often a write is tried to detect its end. */
   DATABASE_PROBE_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
+  /** Storm control: after a message to a channel, what falls due for it within this window goes out as one digest. */
+  ALERT_DIGEST_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  /** A notification that keeps failing (not permanently) is retried with backoff for this long, then given up. */
+  ALERT_RETRY_HOURS: z.coerce.number().min(0).max(168).default(24),
 });
 
 export interface Config {
@@ -74,6 +78,8 @@ export interface Config {
   fleetChangeLogSize: number;
   subscriberMaxBacklogBytes: number;
   databaseProbeMs: number;
+  alertDigestWindowMs: number;
+  alertRetryHours: number;
 }
 
 export class ConfigError extends Error {}
@@ -117,5 +123,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     fleetChangeLogSize: values.FLEET_CHANGE_LOG_SIZE,
     subscriberMaxBacklogBytes: values.SUBSCRIBER_MAX_BACKLOG_BYTES,
     databaseProbeMs: values.DATABASE_PROBE_MS,
+    alertDigestWindowMs: values.ALERT_DIGEST_WINDOW_MS,
+    alertRetryHours: values.ALERT_RETRY_HOURS,
   };
 }

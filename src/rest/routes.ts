@@ -44,6 +44,7 @@ export function serverToRest(server: ServerView) {
     swap_pct: server.swapPct,
     load_avg: server.loadAvg,
     uptime_seconds: server.uptimeSeconds,
+    tags: server.tags ?? [],
     api_key: server.apiKey && {
       prefix: server.apiKey.prefix,
       created_at: iso(server.apiKey.createdAt),
@@ -55,7 +56,7 @@ export function serverToRest(server: ServerView) {
 }
 
 function publicServerToRest(server: ServerView) {
-  const { api_key: _key, interval_seconds: _i, grace_seconds: _g, created_at: _c, ...rest } = serverToRest(server);
+  const { api_key: _key, interval_seconds: _i, grace_seconds: _g, created_at: _c, tags: _t, ...rest } = serverToRest(server);
   return rest;
 }
 
@@ -73,7 +74,7 @@ async function readJson(request: Request): Promise<unknown> {
 /** snake_case REST body → the camelCase input the services validate. */
 function serverInputFromRest(body: unknown) {
   const input = (body ?? {}) as Record<string, unknown>;
-  return { identifier: input.identifier, name: input.name, intervalSeconds: input.interval_seconds, graceSeconds: input.grace_seconds };
+  return { identifier: input.identifier, name: input.name, intervalSeconds: input.interval_seconds, graceSeconds: input.grace_seconds, tags: input.tags };
 }
 
 const ABANDONED = new Set(['/monitor/public/server-public-key', '/monitor/server/ws']);
@@ -138,6 +139,7 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
         const servers = await listServers(services, {
           status: status as ServerStatus | null,
           search: url.searchParams.get('search'),
+          tags: url.searchParams.getAll('tag'),
           afterIdentifier: url.searchParams.get('after'),
           limit: limit + 1,
         });
@@ -151,7 +153,7 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
       case 'PATCH :id': {
         requireAdmin(session, true);
         const input = serverInputFromRest(await readJson(request));
-        return json(200, serverToRest(await updateServer(services, { id, name: input.name, intervalSeconds: input.intervalSeconds, graceSeconds: input.graceSeconds })));
+        return json(200, serverToRest(await updateServer(services, { id, name: input.name, intervalSeconds: input.intervalSeconds, graceSeconds: input.graceSeconds, tags: input.tags })));
       }
       case 'DELETE :id': {
         requireAdmin(session, true);

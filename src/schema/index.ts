@@ -7,5 +7,9 @@ import './fleet-event.ts';
 import './fleet-changes.ts';
 import './viewer.ts';
 import './heartbeat.ts';
+import './alert-channels.ts';
+import './alert-rules.ts';
+import './silences.ts';
+import './alerts.ts';
 
 export const schema = builder.toSchema();

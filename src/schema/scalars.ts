@@ -1,4 +1,4 @@
-import { GraphQLError, Kind } from 'graphql';
+import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
 import { builder } from '../builder.ts';
 
 // Event payloads that crossed Redis arrive with dates as ISO strings, so output accepts both.
@@ -18,4 +18,12 @@ builder.scalarType('DateTime', {
     }
     return new Date(ast.value);
   },
+});
+
+// Free-form settings objects (alert channel settings differ per kind); validated by the services.
+builder.scalarType('JSON', {
+  description: 'A JSON value.',
+  serialize: (value) => value,
+  parseValue: (value) => value,
+  parseLiteral: (ast) => valueFromASTUntyped(ast),
 });

@@ -3,7 +3,7 @@ import { builder } from '../builder.ts';
 import { SERVER_STATUSES } from '../services/status.ts';
 import { addServer, countServers, deleteServer, getServer, listServers, updateServer, type ListServersArgs } from '../services/servers.ts';
 
-type ListFilter = Pick<ListServersArgs, 'status' | 'search'>;
+type ListFilter = Pick<ListServersArgs, 'status' | 'search' | 'tags'>;
 import type { Agent, ApiKeyView, ServerView } from '../services/views.ts';
 
 export const ServerStatusEnum = builder.enumType('ServerStatus', {
@@ -60,6 +60,10 @@ export const ServerRef = builder.objectRef<ServerView>('Server').implement({
     graceSeconds: t.exposeInt('graceSeconds', { description: 'How long after the interval a silent server stays LATE before OFFLINE.' }),
     heartbeatCount: t.exposeInt('heartbeatCount'),
     apiKey: t.expose('apiKey', { type: ApiKeyInfoRef, nullable: true }),
+    tags: t.stringList({
+      description: 'Labels that alert rules, silences and filters select servers by.',
+      resolve: (server, _args, { services }) => [...(server.tags ?? services.tags.get(server.id))],
+    }),
   }),
 });
 
@@ -72,9 +76,10 @@ builder.queryFields((t) => ({
       args: {
         status: t.arg({ type: ServerStatusEnum, required: false }),
         search: t.arg.string({ required: false }),
+        tags: t.arg.stringList({ required: false, description: 'Only servers carrying every one of these tags.' }),
       },
       resolve: async (_root, args, { services }) => {
-        const filter = { status: args.status, search: args.search };
+        const filter = { status: args.status, search: args.search, tags: args.tags };
         const connection = await resolveCursorConnection<Promise<ServerView[]>>(
           { args, toCursor: (server) => (server as ServerView).identifier, defaultSize: 50, maxSize: 500 },
           (page) =>
@@ -114,6 +119,7 @@ const AddServerInput = builder.inputType('AddServerInput', {
     name: t.string({ description: 'Display name; defaults to the identifier.' }),
     intervalSeconds: t.int({ description: 'Expected heartbeat interval (default 30).' }),
     graceSeconds: t.int({ description: 'LATE → OFFLINE grace after the interval (default 60).' }),
+    tags: t.stringList({ description: 'Labels for alert scoping and filters.' }),
   }),
 });
 
@@ -123,6 +129,7 @@ const UpdateServerInput = builder.inputType('UpdateServerInput', {
     name: t.string(),
     intervalSeconds: t.int(),
     graceSeconds: t.int(),
+    tags: t.stringList({ description: "Replaces the server's tags; omitted keeps them." }),
   }),
 });
 

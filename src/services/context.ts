@@ -3,6 +3,7 @@ import type { Logger } from '../logger.ts';
 import type { PubSub } from './events.ts';
 import type { Metrics } from '../metrics.ts';
 import type { Availability } from './availability.ts';
+import type { ServerTagIndex } from './server-tags.ts';
 
 /** What every service function may use. The clock is injectable so status rules are testable. */
 export interface Services {
@@ -13,4 +14,5 @@ export interface Services {
   metrics: Metrics;
   /** Whether the database can take writes; classifies failures as outages (503). */
   availability: Availability;
+  tags: ServerTagIndex;
 }

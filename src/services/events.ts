@@ -3,6 +3,8 @@
 import { createPubSub, type PubSub as YogaPubSub } from 'graphql-yoga';
 import type { FleetEvent } from '../db/store.ts';
 import type { ServerView } from './views.ts';
+import type { AlertConfigPart } from './alerts/config-events.ts';
+import type { AlertEventView } from './alerts/history.ts';
 
 // The event shape is the store's (an ingest transaction produces events); re-exported here, the
 // module that publishes them.
@@ -15,9 +17,13 @@ export type Topics = {
   'server:updated': [view: ServerView];
   /** The same, per server id (`serverUpdated(id:)`). */
   'server:updated:by-id': [serverId: string, view: ServerView];
+  /** Alert rules, channels or silences changed (every instance's evaluator reloads them). */
+  'alert:config': [part: AlertConfigPart];
+  /** An alert transition (admin `alertEvents`). */
+  'alert:event': [event: AlertEventView];
 };
 
-type FleetWideTopic = 'server:updated' | 'fleet:event';
+type FleetWideTopic = 'server:updated' | 'fleet:event' | 'alert:config' | 'alert:event';
 
 export type PubSub = YogaPubSub<Topics> & {
   /**

@@ -6,6 +6,7 @@ import { announce, type FleetEvent } from './events.ts';
 import { statusAt, thresholds, type ServerStatus } from './status.ts';
 import { toApiKeyView, toServerView, type ServerView } from './views.ts';
 import type { FleetRow, StateRow, StoredStatus } from '../db/store.ts';
+import { tagListSchema, writeServerTags } from './server-tags.ts';
 
 const identifier = z
   .string()
@@ -22,6 +23,7 @@ export const addServerInputSchema = z.object({
   name: name.nullish(),
   intervalSeconds: interval.nullish(),
   graceSeconds: grace.nullish(),
+  tags: tagListSchema.nullish(),
 });
 export type AddServerInput = z.input<typeof addServerInputSchema>;
 
@@ -30,6 +32,8 @@ export const updateServerInputSchema = z.object({
   name: name.nullish(),
   intervalSeconds: interval.nullish(),
   graceSeconds: grace.nullish(),
+  /** Replaces the server's tags; omitted or null keeps them. */
+  tags: tagListSchema.nullish(),
 });
 export type UpdateServerInput = z.input<typeof updateServerInputSchema>;
 
@@ -55,9 +59,14 @@ export function viewOf(server: ServerWithRelations, now: Date): ServerView {
   return toServerView(server, server.state as StateRow | null, toApiKeyView(server.apiKeys[0]), now);
 }
 
+/** A view of a server with its tags (from the instance's tag index: no query). */
+function tagged(services: Services, view: ServerView): ServerView {
+  return { ...view, tags: services.tags.get(view.id) };
+}
+
 export async function getServer(services: Services, id: string): Promise<ServerView | null> {
   const server = await services.db.prisma.monitoredServer.findUnique({ where: { id }, include: serverInclude });
-  return server ? viewOf(server, services.now()) : null;
+  return server ? tagged(services, viewOf(server, services.now())) : null;
 }
 
 /** Servers loaded per query by getServers: well inside every driver's bound-parameter limit. */
@@ -93,13 +102,15 @@ export async function addServer(services: Services, rawInput: unknown): Promise<
         statusChanges: { create: { fromStatus: null, toStatus: 'PENDING', at: now, cause: 'REGISTERED' } },
         ...(input.intervalSeconds != null ? { intervalSeconds: input.intervalSeconds } : {}),
         ...(input.graceSeconds != null ? { graceSeconds: input.graceSeconds } : {}),
+        ...(input.tags?.length ? { tags: { createMany: { data: input.tags.map((tag) => ({ tag })) } } } : {}),
       },
       include: serverInclude,
     })
     .catch((error) => {
       throw fromPrismaError(error, { conflict: `identifier: a server with identifier "${input.identifier}" already exists` });
     });
-  const view = viewOf(created, services.now());
+  services.tags.set(created.id, input.tags ?? []);
+  const view = tagged(services, viewOf(created, services.now()));
   announce(services.pubsub, { server: view, events: [{ type: 'SERVER_ADDED', serverId: view.id, identifier: view.identifier, at: services.now(), status: view.status }] });
   return view;
 }
@@ -125,13 +136,15 @@ export async function updateServer(services: Services, rawInput: unknown): Promi
         await tx.statusChange.create({ data: { serverId: server.id, fromStatus: server.state.status, toStatus: status, at: now, cause: 'THRESHOLDS_CHANGED' } });
       }
     }
+    if (input.tags) await writeServerTags(tx, server.id, input.tags);
     return tx.monitoredServer.update({
       where: { id: input.id },
       data: { ...(input.name != null ? { name: input.name } : {}), intervalSeconds, graceSeconds },
       include: serverInclude,
     });
   });
-  const view = viewOf(updated, now);
+  if (input.tags) services.tags.set(updated.id, input.tags);
+  const view = tagged(services, viewOf(updated, now));
   const base = { serverId: view.id, identifier: view.identifier, at: now };
   const events: FleetEvent[] = [{ ...base, type: 'SERVER_UPDATED', status: view.status }];
   const change = statusChange as { from: StoredStatus; to: StoredStatus } | null;
@@ -152,6 +165,8 @@ export async function deleteServer(services: Services, id: string): Promise<{ de
 export interface ListServersArgs {
   status?: ServerStatus | null;
   search?: string | null;
+  /** Servers carrying every one of these tags. */
+  tags?: readonly string[] | null;
   /** Keyset pagination by identifier. */
   afterIdentifier?: string | null;
   beforeIdentifier?: string | null;
@@ -172,7 +187,7 @@ function statusWhere(status: ServerStatus, now: Date) {
   }
 }
 
-export function serverFilter(services: Services, args: Pick<ListServersArgs, 'status' | 'search'>) {
+export function serverFilter(services: Services, args: Pick<ListServersArgs, 'status' | 'search' | 'tags'>) {
   const search = args.search?.trim();
   // PostgreSQL's LIKE is case-sensitive; SQLite's already ignores ASCII case and rejects `mode`.
   const mode = services.db.provider === 'postgres' ? ({ mode: 'insensitive' } as const) : {};
@@ -180,6 +195,7 @@ export function serverFilter(services: Services, args: Pick<ListServersArgs, 'st
     AND: [
       args.status ? statusWhere(args.status, services.now()) : {},
       search ? { OR: [{ identifier: { contains: search, ...mode } }, { name: { contains: search, ...mode } }] } : {},
+      ...(args.tags ?? []).map((tag) => ({ tags: { some: { tag } } })),
     ],
   };
 }
@@ -194,10 +210,10 @@ export async function listServers(services: Services, args: ListServersArgs): Pr
     include: serverInclude,
   });
   const now = services.now();
-  return rows.map((row) => viewOf(row, now));
+  return rows.map((row) => tagged(services, viewOf(row, now)));
 }
 
-export async function countServers(services: Services, args: Pick<ListServersArgs, 'status' | 'search'>): Promise<number> {
+export async function countServers(services: Services, args: Pick<ListServersArgs, 'status' | 'search' | 'tags'>): Promise<number> {
   return services.db.prisma.monitoredServer.count({ where: serverFilter(services, args) });
 }
 

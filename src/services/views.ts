@@ -40,6 +40,8 @@ export interface ServerView {
   uptimeSeconds: number | null;
   /** The server's newest key (possibly revoked), never the key itself. Absent in public views. */
   apiKey: ApiKeyView | null;
+  /** Set where the view was read for an API answer; events leave it out (see ServerTagIndex). */
+  tags?: readonly string[];
 }
 
 export function parseAgents(json: string | null): Agent[] {
