@@ -2,11 +2,15 @@
 // health and metrics. src/server.ts binds it to a port; tests use either.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GraphQLError } from 'graphql';
+import { z } from 'zod';
 import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import type { Context } from './builder.ts';
 import type { Config } from './config.ts';
+import { requestLimitsFrom, requestLimitsSchema, type RequestLimitsConfig } from './config-limits.ts';
+import { useOperationLimits } from './operation-limits.ts';
+import { useGraphQLSse } from './graphql-sse.ts';
 import type { Database } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
@@ -26,7 +30,8 @@ import { backlogOf } from './services/backpressure.ts';
 import { ServerTagIndex } from './services/server-tags.ts';
 
 export interface AppOptions {
-  config: Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
+  config: Partial<RequestLimitsConfig> &
+    Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
     Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes'>> &
     Partial<Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>>;
   db: Database;
@@ -60,7 +65,9 @@ function readBody(req: IncomingMessage, limit: number): Promise<Buffer | null> {
 }
 
 export function createApp(options: AppOptions) {
-  const { config, db, pubsub, logger } = options;
+  const { db, pubsub, logger } = options;
+  // Tests may pass only what they care about; the limits default as in the environment's table.
+  const config = { ...requestLimitsFrom(z.object(requestLimitsSchema).parse({})), ...options.config };
   const metrics = createMetrics();
   const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()), tags: new ServerTagIndex(db, pubsub, logger) };
   const ingestor = new HeartbeatIngestor(services);
@@ -123,7 +130,7 @@ export function createApp(options: AppOptions) {
     schema,
     graphqlEndpoint: '/graphql',
     landingPage: false,
-    graphiql: { title: 'HarborForge Monitor', subscriptionsProtocol: 'WS' },
+    graphiql: config.graphiql ? { title: 'HarborForge Monitor', subscriptionsProtocol: 'WS' } : false,
     // Yoga's default GraphiQL page loads its scripts from a public CDN, which locked-down and
     // offline machines cannot reach; this one carries them inline (loaded on first use: ~9 MB).
     renderGraphiQL: async (options) => {
@@ -139,7 +146,7 @@ export function createApp(options: AppOptions) {
     },
     // graphql-jit compiles each operation once: the overview of 10,000 servers is ~170,000 field
     // resolutions, and graphql-js's interpreter made that query several times slower (bench/).
-    plugins: [otherRoutes, useGraphQlJit(), useSharedSubscriptions()],
+    plugins: [useGraphQLSse(), otherRoutes, ...useOperationLimits(config, () => overview.index.size), useGraphQlJit(), useSharedSubscriptions()],
     context: async (initial): Promise<Context> => {
       // graphql-ws puts its connectionParams on the initial context (src/server.ts); HTTP and SSE use the header.
       const connectionParams = initial.connectionParams as Record<string, unknown> | undefined;

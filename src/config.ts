@@ -2,12 +2,10 @@
 // loudly with the variable's name instead of surfacing later as odd behaviour.
 import { resolve } from 'node:path';
 import { z } from 'zod';
-
-const booleanFlag = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((value) => value === 'true' || value === '1' || value === 'yes');
+import { booleanFlag, requestLimitsFrom, requestLimitsSchema, type RequestLimitsConfig } from './config-limits.ts';
 
 export const configSchema = z.object({
+  ...requestLimitsSchema,
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   DATA_DIR: z.string().min(1).default('./data'),
@@ -82,6 +80,8 @@ export interface Config {
   alertRetryHours: number;
 }
 
+export interface Config extends RequestLimitsConfig {}
+
 export class ConfigError extends Error {}
 
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
@@ -96,6 +96,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   const dataDir = resolve(values.DATA_DIR);
   const databaseUrl = values.DATABASE_URL ?? `file:${resolve(dataDir, 'harborforge.db')}`;
   return {
+    ...requestLimitsFrom(values),
     port: values.PORT,
     host: values.HOST,
     dataDir,

@@ -1,4 +1,5 @@
 import { builder } from '../builder.ts';
+import { FLEET_SIZED } from '../operation-cost.ts';
 import { ServiceError } from '../services/errors.ts';
 import type { FleetChangesEvent } from '../services/fleet-changes.ts';
 import { MAX_PAGE_SIZE } from '../services/overview.ts';
@@ -16,7 +17,7 @@ const FleetChangesRef = builder.objectRef<FleetChangesEvent>('FleetChanges').imp
     reset: t.exposeBoolean('reset'),
     generatedAt: t.expose('generatedAt', { type: 'DateTime' }),
     totals: t.expose('totals', { type: OverviewTotalsRef }),
-    changed: t.expose('changed', { type: [OverviewServerRef], description: 'Servers (matching your arguments) whose visible fields changed, or that were added.' }),
+    changed: t.expose('changed', { type: [OverviewServerRef], extensions: FLEET_SIZED, description: 'Servers (matching your arguments) whose visible fields changed, or that were added.' }),
     removed: t.exposeIDList('removed', { description: 'Servers deleted, or that no longer match your status/search.' }),
   }),
 });

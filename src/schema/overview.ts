@@ -1,5 +1,6 @@
 import type { ArgBuilder } from '@pothos/core';
 import { builder } from '../builder.ts';
+import { FLEET_SIZED } from '../operation-cost.ts';
 import type { OverviewFilter } from '../services/fleet-index.ts';
 import type { Overview } from '../services/overview.ts';
 import { ServiceError } from '../services/errors.ts';
@@ -29,7 +30,7 @@ const OverviewRef = builder.objectRef<Overview>('Overview').implement({
     generatedAt: t.expose('generatedAt', { type: 'DateTime' }),
     version: t.exposeString('version', { description: 'Pass as `fleetChanges(since:)` to receive what changed after this overview.' }),
     totals: t.expose('totals', { type: OverviewTotalsRef }),
-    servers: t.expose('servers', { type: [OverviewServerRef] }),
+    servers: t.expose('servers', { type: [OverviewServerRef], extensions: FLEET_SIZED }),
     pageInfo: t.expose('pageInfo', { type: OverviewPageInfo }),
     matching: t.int({ description: 'Servers matching status/search on all pages.', resolve: (overview) => overview.matching() }),
   }),

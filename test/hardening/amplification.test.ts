@@ -1,0 +1,66 @@
+// The request from issue 8: one anonymous document of 1,000 aliases of the whole overview against
+// a fleet of 3,000 servers. Before the limits it ran V8 out of heap; now it is refused before
+// execution, fast, on every transport, and the process goes on answering.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OVERVIEW_QUERY } from '../../src/web/client/status/overview.ts';
+import type { TestServer } from '../helpers/server.ts';
+import { startWithFleet } from './fleet.ts';
+import { TRANSPORTS } from './transports.ts';
+
+const FLEET = 3000;
+export const amplified = (aliases: number) =>
+  `query { ${Array.from({ length: aliases }, (_, i) => `a${i}: overview { servers { identifier name status lastSeenAt openclawVersion cpuPct memPct } }`).join(' ')} }`;
+
+async function timed<T>(run: () => Promise<T>): Promise<{ ms: number; value: T }> {
+  const started = performance.now();
+  const value = await run();
+  return { ms: performance.now() - started, value };
+}
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!;
+
+async function expectStillServing(server: TestServer) {
+  const { data, errors } = await server.gql(OVERVIEW_QUERY, {}, null);
+  expect(errors).toBeUndefined();
+  expect(data.overview.servers).toHaveLength(FLEET);
+}
+
+describe.each([
+  { name: 'default limits (refused by the token limit)', options: {}, limit: 'tokens' },
+  // With aliases and tokens let through, the cost limit alone must refuse it.
+  { name: 'aliases and tokens unlimited (refused by the cost limit)', options: { graphqlMaxAliases: 100_000, graphqlMaxTokens: 1_000_000 }, limit: 'cost' },
+])('1,000 aliases of the overview at 3,000 servers, $name', ({ options, limit }) => {
+  let server: TestServer;
+  beforeAll(async () => {
+    server = await startWithFleet(FLEET, options);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('is refused on every transport before execution, in well under 100 ms, without growing the heap', async () => {
+    const document = amplified(1000);
+    const heapBefore = process.memoryUsage().heapUsed;
+    for (const [name, send] of Object.entries(TRANSPORTS)) {
+      const { value } = await timed(() => send(server.url, document));
+      expect(value.data ?? null, name).toBeNull();
+      expect(value.errors?.[0]?.extensions, name).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit });
+    }
+    // Timed over plain HTTP on a kept-alive connection, so that what is measured is the refusal,
+    // not a new stream or WebSocket handshake; the median, on a shared 2-core machine.
+    const times: number[] = [];
+    for (let i = 0; i < 9; i++) times.push((await timed(() => TRANSPORTS.http!(server.url, document))).ms);
+    expect(median(times), times.map((t) => t.toFixed(1)).join(', ')).toBeLessThan(100);
+    // 14 refusals; 300 aliases alone used to build a 163 MB answer.
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(64 * 1024 * 1024);
+    await expectStillServing(server);
+  });
+
+  it('also refuses 300 and 50 aliases, and the status page query still runs', async () => {
+    for (const aliases of [300, 50]) {
+      const { errors } = await server.gql(amplified(aliases), {}, null);
+      expect(errors?.[0]?.extensions?.code).toBe('QUERY_TOO_COMPLEX');
+    }
+    await expectStillServing(server);
+  });
+});
