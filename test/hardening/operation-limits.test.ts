@@ -2,7 +2,7 @@
 // fragment cycles; and what normal clients send (status page, GraphiQL's introspection) still works.
 import { getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { OVERVIEW_QUERY, OVERVIEW_SUBSCRIPTION } from '../../src/web/client/status/overview.ts';
+import { FLEET_CHANGES_SUBSCRIPTION, OVERVIEW_PAGE_QUERY } from '../../src/web/client/status/overview.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startWithFleet } from './fleet.ts';
 import { TRANSPORTS, type Payload } from './transports.ts';
@@ -98,10 +98,18 @@ describe('with the default limits', () => {
     await defaults?.stop();
   });
 
-  it("serves the status page's query and subscription (the admin page: test/web/admin-page.test.ts)", async () => {
+  it("serves the status page's page query and fleetChanges subscription, and the whole-fleet overview (the admin page: test/web/admin-page.test.ts)", async () => {
+    const wholeFleet = `overview { generatedAt totals { servers online } servers { id identifier name status lastSeenAt openclawVersion pluginVersion agents { id name } cpuPct memPct diskPct swapPct loadAvg uptimeSeconds } }`;
+    const operations: [string, Record<string, unknown>][] = [
+      [OVERVIEW_PAGE_QUERY, { first: 200, offset: 0 }],
+      [`query { ${wholeFleet} }`, {}],
+      [FLEET_CHANGES_SUBSCRIPTION, { ids: ['a', 'b'] }],
+      [`subscription { ${wholeFleet.replace('overview', 'overviewUpdated')} }`, {}],
+    ];
     for (const [name, send] of Object.entries(TRANSPORTS)) {
-      for (const query of name === 'http' ? [OVERVIEW_QUERY] : [OVERVIEW_QUERY, OVERVIEW_SUBSCRIPTION]) {
-        expect((await send(defaults.url, query)).errors, `${name}: ${query}`).toBeUndefined();
+      for (const [query, variables] of operations) {
+        if (name === 'http' && query.startsWith('subscription')) continue;
+        expect((await send(defaults.url, query, variables)).errors, `${name}: ${query}`).toBeUndefined();
       }
     }
   });
