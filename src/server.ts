@@ -77,13 +77,15 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   mkdirSync(config.dataDir, { recursive: true });
   const db = await openDatabase(config.databaseUrl, logger);
   if (db.appliedMigrations.length) logger.info({ migrations: db.appliedMigrations }, 'database migrated');
-  const { pubsub, close: closePubSub } = await createPubSubFor(config.redisUrl, config.redisPrefix);
+  const { pubsub, onResync, close: closePubSub } = await createPubSubFor(config.redisUrl, config.redisPrefix, logger);
   const webHandler = options.web === false ? undefined : await loadWebHandler(logger);
   // Before the overview loads and the sweep starts: after a full restart, silence counts from now.
   const availability = new Availability(db, logger, options.now ?? (() => new Date()), { probeMs: config.databaseProbeMs });
   await availability.start();
   const app = createApp({ config, db, pubsub, logger, availability, now: options.now, webHandler });
+  // Events may have been missed: reload the overview now rather than at its next periodic resync.
   availability.onRecovered(() => app.overview.resync());
+  onResync(() => app.overview.resync());
   const initialAdminToken = await ensureAdminToken(app, config);
 
   const httpServer: Server = createServer(app.handleNodeRequest);

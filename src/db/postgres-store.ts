@@ -171,6 +171,22 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
         [instanceId, startedAt, at],
       );
     },
+    async lastAliveElsewhere(instanceId) {
+      const { rows } = await pool.query(`SELECT MAX("aliveAt") AS "aliveAt" FROM backend_instances WHERE id <> $1`, [instanceId]);
+      return (rows[0]?.aliveAt as Date | null) ?? null;
+    },
+    async forgetInstances(before) {
+      return (await pool.query(`DELETE FROM backend_instances WHERE "aliveAt" < $1`, [before])).rowCount ?? 0;
+    },
+    async recordDowntime({ startedAt, endedAt, cause }) {
+      const result = await pool.query(
+        `INSERT INTO backend_downtime ("startedAt", "endedAt", cause)
+         SELECT $1::timestamp, $2::timestamp, $3::text
+         WHERE NOT EXISTS (SELECT 1 FROM backend_downtime WHERE cause = $3 AND "startedAt" < $2 AND ("endedAt" IS NULL OR "endedAt" > $1))`,
+        [startedAt, endedAt, cause],
+      );
+      return (result.rowCount ?? 0) > 0;
+    },
     async ping() {
       await pool.query('SELECT 1');
     },

@@ -205,6 +205,12 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
   const markAlive = probe.prepare(`
     INSERT INTO backend_instances (id, startedAt, aliveAt) VALUES (?, ?, ?)
     ON CONFLICT (id) DO UPDATE SET aliveAt = excluded.aliveAt`);
+  const selectLastAlive = db.prepare(`SELECT MAX(aliveAt) AS aliveAt FROM backend_instances WHERE id <> ?`);
+  const forgetInstances = db.prepare(`DELETE FROM backend_instances WHERE aliveAt < ?`);
+  const insertDowntime = db.prepare(`
+    INSERT INTO backend_downtime (startedAt, endedAt, cause)
+    SELECT @startedAt, @endedAt, @cause
+    WHERE NOT EXISTS (SELECT 1 FROM backend_downtime WHERE cause = @cause AND startedAt < @endedAt AND (endedAt IS NULL OR endedAt > @startedAt))`);
   const writer = new SqliteWriterThread(file);
 
   return {
@@ -254,6 +260,15 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
     },
     async markAlive(instanceId, startedAt, at) {
       markAlive.run(instanceId, startedAt.getTime(), at.getTime());
+    },
+    async lastAliveElsewhere(instanceId) {
+      return toDate((selectLastAlive.get(instanceId) as { aliveAt: number | bigint | null }).aliveAt);
+    },
+    async forgetInstances(before) {
+      return forgetInstances.run(before.getTime()).changes;
+    },
+    async recordDowntime(period) {
+      return insertDowntime.run({ startedAt: period.startedAt.getTime(), endedAt: period.endedAt.getTime(), cause: period.cause }).changes > 0;
     },
     async ping() {
       db.prepare('SELECT 1').get();

@@ -147,6 +147,15 @@ export interface FleetStore {
   rebaseSilence(since: Date): Promise<number>;
   /** Upserts this instance's liveness mark: a small write, so it also probes a database outage. */
   markAlive(instanceId: string, startedAt: Date, at: Date): Promise<void>;
+  /** The newest liveness mark of any other instance (null on a database no instance used yet). */
+  lastAliveElsewhere(instanceId: string): Promise<Date | null>;
+  /** Deletes the marks of instances silent since before `before`. */
+  forgetInstances(before: Date): Promise<number>;
+  /**
+   * Records a closed backend_downtime period unless one of the same cause already overlaps it
+   * (every instance sees the same outage). Raw SQL: it runs at start, before Prisma is warm.
+   */
+  recordDowntime(period: { startedAt: Date; endedAt: Date; cause: 'RESTART' | 'DATABASE' }): Promise<boolean>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }

@@ -8,7 +8,6 @@
 // Either way, before anything else (the silence sweep) runs, the silence thresholds of the fleet
 // move so that silence counts from the recovery: no wave of false LATE/OFFLINE transitions.
 import { randomUUID } from 'node:crypto';
-import { forgetInstances, lastAliveElsewhere, recordBackendDowntime } from '../db/backend-downtime.ts';
 import type { Database } from '../db/index.ts';
 import { isDatabaseUnavailable } from '../db/unavailable.ts';
 import type { Logger } from '../logger.ts';
@@ -60,17 +59,17 @@ export class Availability {
    * backend was down since the newest liveness mark, so record that and count silence from now.
    */
   async start(): Promise<void> {
-    const { prisma, store } = this.db;
-    const lastAlive = await lastAliveElsewhere(prisma, this.instanceId);
+    const { store } = this.db;
+    const lastAlive = await store.lastAliveElsewhere(this.instanceId);
     const now = this.now();
     if (lastAlive && now.getTime() - lastAlive.getTime() > 3 * this.livenessMs) {
       const moved = await store.rebaseSilence(now);
-      await recordBackendDowntime(prisma, { startedAt: lastAlive, endedAt: now, cause: 'RESTART' });
+      await store.recordDowntime({ startedAt: lastAlive, endedAt: now, cause: 'RESTART' });
       this.logger.info({ downSince: lastAlive, servers: moved }, 'backend was down: silence counts from this start');
     }
     this.availableSince = now;
     await store.markAlive(this.instanceId, this.startedAt, now);
-    await forgetInstances(prisma, new Date(now.getTime() - FORGET_INSTANCES_MS));
+    await store.forgetInstances(new Date(now.getTime() - FORGET_INSTANCES_MS));
     this.livenessTimer = setInterval(() => void this.touch(), this.livenessMs);
     this.livenessTimer.unref();
   }
@@ -122,11 +121,11 @@ export class Availability {
   private async recover(): Promise<void> {
     const downSince = this.downSince;
     if (!downSince) return;
-    const { prisma, store } = this.db;
+    const { store } = this.db;
     const now = this.now();
     await store.markAlive(this.instanceId, this.startedAt, now);
     const moved = await store.rebaseSilence(now);
-    await recordBackendDowntime(prisma, { startedAt: downSince, endedAt: now, cause: 'DATABASE' });
+    await store.recordDowntime({ startedAt: downSince, endedAt: now, cause: 'DATABASE' });
     if (this.probeTimer) clearInterval(this.probeTimer);
     this.probeTimer = null;
     this.downSince = null;
