@@ -17,6 +17,7 @@ import { createPubSubFor } from './pubsub.ts';
 import { countActiveAdminTokens, createAdminToken } from './services/admin-tokens.ts';
 import { Availability } from './services/availability.ts';
 import { startStatusSweeper } from './services/status-sweeper.ts';
+import { startAlerting, type Alerting } from './services/alerts/index.ts';
 import { isAbandonedEndpoint } from './rest/routes.ts';
 import { createWebHandler } from './web/assets.ts';
 
@@ -35,6 +36,7 @@ export interface RunningServer {
   logger: Logger;
   /** Set when this start created the first admin token (printed once by main.ts). */
   initialAdminToken?: { token: string; file: string };
+  alerting: Alerting;
   close(): Promise<void>;
 }
 
@@ -148,6 +150,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   );
 
   const sweeper = startStatusSweeper(app.services, config.statusSweepMs);
+  const alerting = startAlerting(app.services, config);
   const pruneTimer =
     config.historyRetentionDays > 0
       ? setInterval(() => {
@@ -177,9 +180,11 @@ export async function startServer(options: StartOptions = {}, env: Record<string
     app,
     logger,
     initialAdminToken,
+    alerting,
     close() {
       closing ??= (async () => {
         if (pruneTimer) clearInterval(pruneTimer);
+        await alerting.stop();
         await sweeper.stop();
         await availability.stop();
         await wsCleanup.dispose();

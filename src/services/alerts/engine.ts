@@ -1,0 +1,308 @@
+// Alert evaluation, off the ingest commit path. Heartbeats and status changes reach it as the
+// events every instance already hears (server:updated, fleet:event); it marks the server dirty and
+// a short timer evaluates dirty servers against the rules in memory. Only a transition touches the
+// database: one transaction writes the new state (conditional on its seq, so that of several
+// instances exactly one wins), the history row and the outbox rows. Time-based work (forSeconds
+// elapsing, reminders, a silence ending) is found through the index on alert_states.dueAt.
+import type { Services } from '../context.ts';
+import { toServerView, type ServerView } from '../views.ts';
+import { inScope } from './common.ts';
+import { decide, type Decision, type StoredAlertState } from './evaluate.ts';
+import { toAlertEventView, type AlertEventView } from './history.ts';
+import type { AlertNotification } from './channels.ts';
+import { listAlertRules, type AlertRuleView } from './rules.ts';
+import { listSilences, silencedUntil, type SilenceView } from './silences.ts';
+
+const FLUSH_MS = 100;
+const DUE_POLL_MS = 1_000;
+const RESYNC_MS = 300_000;
+const BATCH = 200;
+
+type StateRow = Awaited<ReturnType<Services['db']['prisma']['alertState']['findUniqueOrThrow']>>;
+const toStored = (row: StateRow): StoredAlertState => ({ ...row, state: row.state as StoredAlertState['state'] });
+const keyOf = (ruleId: string, serverId: string) => `${ruleId}\u0000${serverId}`;
+
+interface Pending {
+  rule: AlertRuleView;
+  server: ServerView;
+  stored: StoredAlertState | null;
+  decision: Decision;
+}
+
+export interface AlertEngineOptions {
+  /** Called after notifications were committed (the local outbox worker sends at once). */
+  onNotificationsQueued?: () => void;
+}
+
+export class AlertEngine {
+  private readonly servers = new Map<string, ServerView>();
+  private readonly states = new Map<string, StoredAlertState>();
+  private rules: AlertRuleView[] = [];
+  private silences: SilenceView[] = [];
+  private enabledChannels = new Set<string>();
+  private readonly dirty = new Set<string>();
+  private readonly reboots = new Map<string, Date>();
+  private flushTimer: NodeJS.Timeout | null = null;
+  private flushing: Promise<void> | null = null;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private readonly unlisten: (() => void)[] = [];
+  private started: Promise<void> | null = null;
+  private stopped = false;
+  /** Transitions this instance committed (for /metrics-like checks and the benchmark). */
+  committed = 0;
+
+  constructor(
+    private readonly services: Services,
+    private readonly options: AlertEngineOptions = {},
+  ) {}
+
+  start(): Promise<void> {
+    this.started ??= this.init();
+    return this.started;
+  }
+
+  private async init(): Promise<void> {
+    const { pubsub } = this.services;
+    this.unlisten.push(
+      pubsub.listen('server:updated', (view) => {
+        this.servers.set(view.id, view);
+        this.markDirty(view.id);
+      }),
+      pubsub.listen('fleet:event', (event) => {
+        if (event.type === 'SERVER_DELETED') {
+          this.servers.delete(event.serverId);
+          for (const key of [...this.states.keys()]) if (key.endsWith(`\u0000${event.serverId}`)) this.states.delete(key);
+        } else if (event.type === 'REBOOTED') {
+          this.reboots.set(event.serverId, new Date(event.at));
+          this.markDirty(event.serverId);
+        } else if (event.type === 'SERVER_UPDATED') {
+          this.markDirty(event.serverId);
+        }
+      }),
+      pubsub.listen('alert:config', (part) => void this.reloadConfig(part)),
+      pubsub.listen('alert:event', (event) => void this.refreshState(event.ruleId, event.serverId)),
+    );
+    await Promise.all([this.reloadConfig('rules', false), this.reloadConfig('silences', false), this.reloadConfig('channels', false), this.services.tags.ready()]);
+    const rows = await this.services.db.prisma.alertState.findMany();
+    for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
+    await this.resync();
+    const every = (ms: number, run: () => Promise<unknown>, what: string) => {
+      const timer = setInterval(() => {
+        if (this.stopped || !this.services.availability.up) return;
+        run().catch((error) => this.report(error, what));
+      }, ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(DUE_POLL_MS, () => this.pollDue(), 'alert due-time poll');
+    every(RESYNC_MS, () => this.resync(), 'alert fleet resync');
+  }
+
+  private report(error: unknown, what: string): void {
+    if (!this.services.availability.reportFailure(error)) this.services.logger.error({ err: error }, `${what} failed`);
+  }
+
+  /** Reloads the whole fleet's latest views (at start and every few minutes: a lost event cannot leave alerts wrong for long). */
+  private async resync(): Promise<void> {
+    const rows = await this.services.db.store.loadFleet();
+    const now = this.services.now();
+    this.servers.clear();
+    for (const row of rows) {
+      this.servers.set(row.id, toServerView(row, row.state, null, now));
+      this.dirty.add(row.id);
+    }
+    this.scheduleFlush();
+  }
+
+  private async reloadConfig(part: 'rules' | 'silences' | 'channels', evaluate = true): Promise<void> {
+    try {
+      if (part === 'rules') this.rules = await listAlertRules(this.services);
+      else if (part === 'silences') this.silences = await listSilences(this.services);
+      else {
+        const rows = await this.services.db.prisma.alertChannel.findMany({ where: { enabled: true }, select: { id: true } });
+        this.enabledChannels = new Set(rows.map((row) => row.id));
+      }
+      if (!evaluate) return;
+      if (part === 'rules') {
+        for (const id of this.servers.keys()) this.dirty.add(id);
+        this.scheduleFlush();
+      } else if (part === 'silences') {
+        // Alerts held back by a silence that was shortened or deleted get a look at once.
+        await this.services.db.prisma.alertState.updateMany({ where: { state: 'FIRING', notified: false }, data: { dueAt: this.services.now() } });
+        await this.pollDue();
+      }
+    } catch (error) {
+      this.report(error, `reloading alert ${part}`);
+    }
+  }
+
+  private async refreshState(ruleId: string, serverId: string): Promise<void> {
+    try {
+      const row = await this.services.db.prisma.alertState.findUnique({ where: { ruleId_serverId: { ruleId, serverId } } });
+      if (row) this.states.set(keyOf(ruleId, serverId), toStored(row));
+    } catch (error) {
+      this.report(error, 'refreshing an alert state');
+    }
+  }
+
+  private markDirty(serverId: string): void {
+    this.dirty.add(serverId);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushTimer || this.stopped) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      if (this.flushing) return this.scheduleFlush();
+      this.flushing = this.flush()
+        .catch((error) => this.report(error, 'alert evaluation'))
+        .finally(() => {
+          this.flushing = null;
+        });
+    }, FLUSH_MS);
+    this.flushTimer.unref();
+  }
+
+  /** States whose due time has come: their servers are evaluated now. */
+  private async pollDue(): Promise<void> {
+    const due = await this.services.db.prisma.alertState.findMany({
+      where: { dueAt: { lte: this.services.now() } },
+      select: { id: true, ruleId: true, serverId: true, dueAt: true, seq: true },
+      orderBy: { dueAt: 'asc' },
+      take: 1000,
+    });
+    for (const row of due) {
+      const cached = this.states.get(keyOf(row.ruleId, row.serverId));
+      if (!cached || cached.seq !== row.seq) await this.refreshState(row.ruleId, row.serverId);
+      this.dirty.add(row.serverId);
+    }
+    if (due.length) this.scheduleFlush();
+  }
+
+  private hasAnyTag(serverId: string) {
+    return (tags: readonly string[]) => this.services.tags.hasAny(serverId, tags);
+  }
+
+  /** Evaluates the dirty servers and commits what changed, in batches. */
+  private async flush(): Promise<void> {
+    if (!this.services.availability.up) return this.scheduleFlush();
+    const now = this.services.now();
+    const ids = [...this.dirty];
+    this.dirty.clear();
+    const pending: Pending[] = [];
+    for (const serverId of ids) {
+      const server = this.servers.get(serverId);
+      if (!server) continue;
+      const rebootedAt = this.reboots.get(serverId) ?? null;
+      this.reboots.delete(serverId);
+      const tagged = this.hasAnyTag(serverId);
+      let silenced: Date | null | undefined;
+      for (const rule of this.rules) {
+        const stored = this.states.get(keyOf(rule.id, serverId)) ?? null;
+        const applies = rule.enabled && inScope(rule, serverId, tagged);
+        if (!applies && (!stored || stored.state === 'OK')) continue;
+        silenced ??= silencedUntil(this.silences, serverId, tagged, now);
+        const decision = decide(rule, server, stored, { now, silencedUntil: silenced, applies, rebootedAt });
+        if (decision) pending.push({ rule, server, stored, decision });
+      }
+    }
+    for (let start = 0; start < pending.length; start += BATCH) await this.commit(pending.slice(start, start + BATCH), now);
+  }
+
+  /** Creates the state rows that do not exist yet (OK, seq 0), so that every transition is a conditional update. */
+  private async ensureRows(batch: Pending[], now: Date): Promise<void> {
+    const { prisma } = this.services.db;
+    const missing = batch.filter((p) => !p.stored);
+    if (!missing.length) return;
+    await prisma.alertState.createMany({
+      data: missing.map((p) => ({ ruleId: p.rule.id, serverId: p.server.id, state: 'OK', seq: 0, since: now, updatedAt: now })),
+      ...(this.services.db.provider === 'postgres' ? { skipDuplicates: true } : {}),
+    } as Parameters<typeof prisma.alertState.createMany>[0]).catch(async (error) => {
+      // SQLite has no skipDuplicates: another writer created some rows first; create the rest one by one.
+      if ((error as { code?: string }).code !== 'P2002') throw error;
+      for (const p of missing) await prisma.alertState.create({ data: { ruleId: p.rule.id, serverId: p.server.id, state: 'OK', seq: 0, since: now, updatedAt: now } }).catch(() => undefined);
+    });
+    const rows = await prisma.alertState.findMany({ where: { OR: missing.map((p) => ({ ruleId: p.rule.id, serverId: p.server.id })) } });
+    for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
+    for (const p of missing) p.stored = this.states.get(keyOf(p.rule.id, p.server.id)) ?? null;
+  }
+
+  private async commit(batch: Pending[], now: Date): Promise<void> {
+    await this.ensureRows(batch, now);
+    const { prisma } = this.services.db;
+    const won: { p: Pending; seq: number; event: AlertEventView | null }[] = [];
+    const lost: Pending[] = [];
+    let queued = 0;
+    await prisma.$transaction(async (tx) => {
+      for (const p of batch) {
+        const stored = p.stored!;
+        const d = p.decision;
+        const seq = stored.seq + 1;
+        const updated = await tx.alertState.updateMany({
+          where: { id: stored.id, seq: stored.seq },
+          data: { state: d.state, seq, since: d.since, value: d.value, observed: d.observed, notified: d.notified, lastNotifiedAt: d.lastNotifiedAt, dueAt: d.dueAt, updatedAt: now },
+        });
+        if (updated.count !== 1) {
+          lost.push(p);
+          continue;
+        }
+        let event: AlertEventView | null = null;
+        if (d.event) {
+          const row = await tx.alertEvent.create({
+            data: { ruleId: p.rule.id, ruleName: p.rule.name, serverId: p.server.id, serverIdentifier: p.server.identifier, type: d.event, at: now, value: d.value, message: d.message, silenced: d.silenced },
+          });
+          event = toAlertEventView(row);
+        }
+        if (d.notify) {
+          const channels = p.rule.channelIds.filter((id) => this.enabledChannels.has(id));
+          const notification: AlertNotification = {
+            event: d.notify.event,
+            ...(d.notify.reminder ? { reminder: true } : {}),
+            idempotencyKey: `${stored.id}:${seq}`,
+            at: now,
+            rule: { id: p.rule.id, name: p.rule.name, kind: p.rule.kind, metric: p.rule.metric, operator: p.rule.operator, threshold: p.rule.threshold },
+            server: { id: p.server.id, identifier: p.server.identifier, name: p.server.name },
+            value: d.value,
+            message: d.message,
+          };
+          if (channels.length) {
+            await tx.alertOutbox.createMany({
+              data: channels.map((channelId) => ({ channelId, idempotencyKey: notification.idempotencyKey, payload: JSON.stringify(notification), status: 'PENDING', dueAt: now, createdAt: now })),
+            });
+            queued += channels.length;
+          }
+        }
+        won.push({ p, seq, event });
+      }
+    });
+    for (const { p, seq } of won) {
+      const d = p.decision;
+      this.states.set(keyOf(p.rule.id, p.server.id), { ...p.stored!, seq, state: d.state, since: d.since, value: d.value, observed: d.observed, notified: d.notified, lastNotifiedAt: d.lastNotifiedAt, dueAt: d.dueAt });
+    }
+    this.committed += won.length;
+    for (const { event } of won) if (event) this.services.pubsub.publish('alert:event', event);
+    // Another instance committed first: take its state; the next event or due time re-evaluates.
+    for (const p of lost) await this.refreshState(p.rule.id, p.server.id);
+    if (queued) this.options.onNotificationsQueued?.();
+  }
+
+  /** Waits until nothing is queued or being evaluated (tests, shutdown). */
+  async idle(): Promise<void> {
+    await this.started;
+    while (this.flushing || this.flushTimer) {
+      await this.flushing;
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const timer of this.timers) clearInterval(timer);
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    for (const unlisten of this.unlisten) unlisten();
+    await this.started?.catch(() => undefined);
+    await this.flushing;
+  }
+}

@@ -1,0 +1,165 @@
+// The outbox worker: sends what the engine committed to alert_outbox. A channel is claimed by a
+// conditional update of its lease (so of several instances one sends to it at a time), then every
+// notification due for it goes out, several as one digest (storm control: after a message, what
+// falls due within ALERT_DIGEST_WINDOW_MS waits and goes out together). Failures are retried with
+// exponential backoff and jitter for ALERT_RETRY_HOURS; permanent ones (4xx but 408/429, invalid
+// settings) are not. A process killed mid-send leaves its rows PENDING: they go out once the lease
+// expires, with the same idempotency key.
+import type { Services } from '../context.ts';
+import { recordChannelOutcome, channelSettingsOf } from './channel-admin.ts';
+import { sendAlertNotification, type AlertChannelKind, type AlertNotification, type SendOptions, type SendResult } from './channels.ts';
+
+const TICK_MS = 200;
+const MAX_DIGEST = 50;
+const RETRY_BASE_MS = 2_000;
+const RETRY_CAP_MS = 600_000;
+
+export interface OutboxOptions {
+  send: SendOptions & { timeoutMs: number };
+  digestWindowMs: number;
+  retryHours: number;
+}
+
+type OutboxRow = Awaited<ReturnType<Services['db']['prisma']['alertOutbox']['findUniqueOrThrow']>>;
+
+/** Exponential backoff with jitter: 2 s, 4 s, 8 s … up to 10 min, each between half and all of it. */
+export function retryDelayMs(attempts: number, retryAfterSeconds?: number): number {
+  const exponential = Math.min(RETRY_BASE_MS * 2 ** Math.max(attempts - 1, 0), RETRY_CAP_MS);
+  const jittered = exponential * (0.5 + Math.random() / 2);
+  return Math.max(jittered, (retryAfterSeconds ?? 0) * 1000);
+}
+
+function parsePayload(row: OutboxRow): AlertNotification {
+  const payload = JSON.parse(row.payload) as AlertNotification;
+  return { ...payload, at: new Date(payload.at) };
+}
+
+/** Several notifications for one channel as one message. */
+export function digestOf(items: AlertNotification[], at: Date): AlertNotification {
+  const firing = items.filter((n) => n.event === 'FIRING').length;
+  return {
+    event: firing ? 'FIRING' : 'RESOLVED',
+    idempotencyKey: `digest:${items.map((n) => n.idempotencyKey).join(',')}`.slice(0, 500),
+    at,
+    rule: null,
+    server: null,
+    value: null,
+    message: `${items.length} alert notifications: ${firing} firing, ${items.length - firing} resolved`,
+    digest: items,
+  };
+}
+
+export class OutboxWorker {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private again = false;
+  private stopped = false;
+  /** Messages this instance sent successfully (digests count once). */
+  sent = 0;
+
+  constructor(
+    private readonly services: Services,
+    private readonly options: OutboxOptions,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.poke(), TICK_MS);
+    this.timer.unref();
+  }
+
+  /** Looks for due notifications now (called after the engine queued some). */
+  poke(): void {
+    if (this.stopped || !this.services.availability.up) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.running = this.run()
+      .catch((error) => {
+        if (!this.services.availability.reportFailure(error)) this.services.logger.error({ err: error }, 'alert outbox failed');
+      })
+      .finally(() => {
+        this.running = null;
+        if (this.again) {
+          this.again = false;
+          this.poke();
+        }
+      });
+  }
+
+  private leaseMs(): number {
+    return 2 * this.options.send.timeoutMs + 2_000;
+  }
+
+  private async run(): Promise<void> {
+    const { prisma } = this.services.db;
+    const now = this.services.now();
+    const free = { OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] };
+    const due = await prisma.alertOutbox.findMany({
+      where: { status: 'PENDING', dueAt: { lte: now }, channel: { enabled: true, AND: [free, { OR: [{ nextSendAt: null }, { nextSendAt: { lte: now } }] }] } },
+      distinct: ['channelId'],
+      select: { channelId: true },
+      take: 20,
+    });
+    await Promise.all(due.map(({ channelId }) => this.sendTo(channelId, now)));
+  }
+
+  private async sendTo(channelId: string, now: Date): Promise<void> {
+    const { prisma } = this.services.db;
+    const claimed = await prisma.alertChannel.updateMany({
+      where: { id: channelId, OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] },
+      data: { leaseUntil: new Date(now.getTime() + this.leaseMs()) },
+    });
+    if (claimed.count !== 1) return;
+    try {
+      const channel = await prisma.alertChannel.findUniqueOrThrow({ where: { id: channelId } });
+      const rows = await prisma.alertOutbox.findMany({ where: { channelId, status: 'PENDING', dueAt: { lte: now } }, orderBy: { id: 'asc' }, take: MAX_DIGEST });
+      if (!rows.length) return;
+      const items = rows.map(parsePayload);
+      const notification = items.length === 1 ? items[0]! : digestOf(items, now);
+      const result = await sendAlertNotification(channel.kind as AlertChannelKind, channelSettingsOf(channel), notification, this.options.send);
+      await this.record(channelId, rows, result);
+    } finally {
+      await prisma.alertChannel.updateMany({ where: { id: channelId }, data: { leaseUntil: null } });
+    }
+  }
+
+  private async record(channelId: string, rows: OutboxRow[], result: SendResult): Promise<void> {
+    const { prisma } = this.services.db;
+    const at = this.services.now();
+    const ids = rows.map((row) => row.id);
+    if (result.ok) {
+      this.sent++;
+      await prisma.$transaction([
+        prisma.alertOutbox.updateMany({ where: { id: { in: ids } }, data: { status: 'SENT', sentAt: at, attempts: { increment: 1 }, lastError: null } }),
+        prisma.alertChannel.updateMany({ where: { id: channelId }, data: { nextSendAt: new Date(at.getTime() + this.options.digestWindowMs) } }),
+      ]);
+    } else {
+      const giveUpBefore = at.getTime() - this.options.retryHours * 3_600_000;
+      await prisma.$transaction(
+        rows.map((row) => {
+          const attempts = row.attempts + 1;
+          const final = result.permanent || row.createdAt.getTime() < giveUpBefore;
+          return prisma.alertOutbox.update({
+            where: { id: row.id },
+            data: final
+              ? { status: 'FAILED', attempts, lastError: result.error.slice(0, 1000) }
+              : { attempts, lastError: result.error.slice(0, 1000), dueAt: new Date(at.getTime() + retryDelayMs(attempts, result.retryAfterSeconds)) },
+          });
+        }),
+      );
+      this.services.logger.warn({ channelId, notifications: rows.length, error: result.error, permanent: result.permanent }, 'alert notification not delivered');
+    }
+    await recordChannelOutcome(this.services, channelId, result);
+  }
+
+  async idle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.idle();
+  }
+}
