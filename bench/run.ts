@@ -304,7 +304,12 @@ async function main() {
   }
 }
 
-(process.argv[2] === 'web' ? import('./web.ts').then((mode) => mode.benchWeb()) : main()).then(
+/** `npm run bench -- <mode>`: one line per mode, its code in bench/<mode>.ts; no mode runs the ingest benchmark. */
+const modes: Record<string, () => Promise<unknown>> = {
+  web: () => import('./web.ts').then((mode) => mode.benchWeb()),
+  channels: () => import('./channels.ts').then((mode) => mode.runChannelsBench()),
+};
+(modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),
   (error) => {
     console.error(error);

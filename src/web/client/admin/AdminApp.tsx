@@ -6,6 +6,7 @@ import { STATUS_LABEL } from '../shared/format.ts';
 import { GraphQLRequestError } from '../shared/graphql.ts';
 import { clearToken, readToken, saveToken } from '../shared/session.ts';
 import { AddServerForm } from './AddServerForm.tsx';
+import { AlertsTab, useAdminTab } from './alerts/index.tsx';
 import { deleteServer, generateApiKey, revokeApiKey, type FleetEvent, type Server } from './api.ts';
 import { ConfirmDialog, KeyDialog } from './dialogs.tsx';
 import { ServerList, type ServerAction } from './ServerList.tsx';
@@ -53,6 +54,8 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
   const [highlightId, setHighlightId] = useState<string | null>(null);
 
   const servers = useMemo(() => [...(fleet.servers?.values() ?? [])], [fleet.servers]);
+  const tab = useAdminTab();
+  if (tab === 'alerts') return <AlertsTab token={token} onAuthFailure={onAuthFailure} onSignOut={() => onSignOut(null)} />;
 
   /** Runs a mutation; auth failures sign out, other errors surface in the dialog or the flash line. */
   const guard = async <T,>(work: () => Promise<T>): Promise<T> => {
@@ -89,6 +92,9 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
     <>
       <Header title="Admin">
         <LiveBadge status={fleet.live} />
+        <a class="button button-quiet" href="#alerts">
+          Alerts
+        </a>
         <a class="button button-quiet" href="/">
           Status page
         </a>
