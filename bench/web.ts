@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import type { Page } from 'playwright-core';
 import { insertBulkFleet, type BulkMember } from '../test/helpers/bulk-fleet.ts';
-import { launchChromium, openPage } from '../test/web/browser.ts';
+import { firstRowAt, launchChromium, openPage, recordFirstRow } from '../test/web/browser.ts';
 
 const root = join(import.meta.dirname, '..');
 const TOKEN = 'bench-admin-token-0123456789';
@@ -102,20 +102,6 @@ function report(url: string, fleet: BulkMember[], options: Partial<autocannon.Op
 
 // Browser-side code is passed as source text: the TypeScript loader would otherwise wrap named
 // functions in helpers that do not exist in the page.
-/** Records, in the page, when the first row and the totals are on screen (ms since navigation). */
-const FIRST_PAINT_PROBE = `(() => {
-  const check = () => {
-    if (window.__firstRowAt) return;
-    const row = document.querySelector('tr[data-identifier]');
-    const total = document.querySelector('[data-testid="total-all"] .total-count');
-    if (row && total && Number(total.textContent.replace(/\\D/g, '')) > 0) {
-      window.__firstRowAt = performance.now();
-      requestAnimationFrame(() => (window.__firstPaintAt = performance.now()));
-    }
-  };
-  new MutationObserver(check).observe(document, { childList: true, subtree: true, characterData: true });
-})()`;
-
 /** Resolves with Date.now() in the frame after the probe row shows `text`. */
 const SEEN_PROBE = (text: string) => `new Promise((resolve) => {
   const done = () => requestAnimationFrame(() => resolve(Date.now()));
@@ -147,21 +133,6 @@ const SCROLL_PROBE = `(async () => {
   }
   return { frames, maxRows, scrollTop: scroller.scrollTop, scrollHeight: scroller.scrollHeight };
 })()`;
-
-async function instrument(page: Page): Promise<void> {
-  await page.addInitScript(FIRST_PAINT_PROBE);
-}
-
-/** Polls from outside (waitForFunction would evaluate text inside the page, which its CSP forbids). */
-async function firstPaintAt(page: Page): Promise<number> {
-  const deadline = Date.now() + 60_000;
-  for (;;) {
-    const at = (await page.evaluate('window.__firstPaintAt')) as number | undefined;
-    if (at) return at;
-    if (Date.now() > deadline) throw new Error('no server row and totals on screen within 60 s');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 async function heapMb(page: Page): Promise<{ heap: number; nodes: number }> {
   const session = await page.context().newCDPSession(page);
@@ -210,13 +181,13 @@ export async function benchWeb(): Promise<void> {
     const answers: number[] = [];
     for (let i = 0; i < LOADS; i++) {
       const { page, context } = await openPage(browser);
-      await instrument(page);
+      await recordFirstRow(page);
       let bytes = 0;
       page.on('response', (response) => {
         if (response.url().endsWith('/graphql')) void response.body().then((b) => (bytes += b.length), () => {});
       });
       await page.goto(`${server.url}/`);
-      paints.push(await firstPaintAt(page));
+      paints.push(await firstRowAt(page));
       await page.waitForTimeout(500);
       answers.push(bytes);
       await context.close();
@@ -224,9 +195,9 @@ export async function benchWeb(): Promise<void> {
 
     // 2–4 on one page that stays open.
     const { page, context, problems } = await openPage(browser);
-    await instrument(page);
+    await recordFirstRow(page);
     await page.goto(`${server.url}/`);
-    await firstPaintAt(page);
+    await firstRowAt(page);
     await page.waitForSelector('[data-live-state="live"]', { timeout: 30_000 });
     await page.waitForTimeout(1_000);
     const afterLoad = await heapMb(page);

@@ -61,3 +61,38 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * Records, inside the page, when the first server row and the fleet totals are in the DOM and the
+ * frame after (ms since navigation start). Source text, not a function: the TypeScript loader
+ * would wrap named functions in helpers that do not exist in the page.
+ */
+const FIRST_ROW_PROBE = `(() => {
+  const check = () => {
+    if (window.__firstRowAt) return;
+    const row = document.querySelector('tr[data-identifier]');
+    const total = document.querySelector('[data-testid="total-all"] .total-count');
+    if (row && total && Number(total.textContent.replace(/\\D/g, '')) > 0) {
+      window.__firstRowAt = performance.now();
+      requestAnimationFrame(() => (window.__firstPaintAt = performance.now()));
+    }
+  };
+  new MutationObserver(check).observe(document, { childList: true, subtree: true, characterData: true });
+})()`;
+
+/** Call before `goto`; then `firstRowAt(page)`. */
+export async function recordFirstRow(page: Page): Promise<void> {
+  await page.addInitScript(FIRST_ROW_PROBE);
+}
+
+/** Navigation start → the frame after the first row and the totals showed, in ms. */
+export async function firstRowAt(page: Page, timeoutMs = 60_000): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    // Polled from outside: waitForFunction evaluates text inside the page, which its CSP forbids.
+    const at = (await page.evaluate('window.__firstPaintAt')) as number | undefined;
+    if (at) return at;
+    if (Date.now() > deadline) throw new Error(`no server row and totals on screen within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

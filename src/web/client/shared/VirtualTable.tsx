@@ -95,6 +95,7 @@ export function VirtualTable<T>({ label, className, head, columnCount, count, ro
       ref={scroller}
       class={`table-wrap vtable${className ? ` ${className}` : ''}`}
       data-testid="server-scroller"
+      data-view={`${visibleFirst}-${visibleLast}`}
       tabIndex={0}
       onScroll={schedule}
     >

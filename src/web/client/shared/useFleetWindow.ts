@@ -24,6 +24,7 @@ const MARGIN = 60;
 const MAX_BLOCK = 400;
 /** A stale block is refetched after this pause, and at most this often, however fast the fleet changes. */
 const REFETCH_MS = 750;
+const RETRY_MS = 2_000;
 
 export interface WindowSource<T> {
   fetchBlock(query: WindowQuery, offset: number, size: number): Promise<WindowPage<T>>;
@@ -52,33 +53,39 @@ export function useFleetWindow<T extends WindowRow>(source: WindowSource<T>, que
   const inflight = useRef(false);
   const again = useRef(false);
   const lastFetchAt = useRef(0);
+  const retry = useRef<ReturnType<typeof setTimeout>>();
+  useEffect(() => () => clearTimeout(retry.current), []);
 
-  const load = useCallback(async () => {
+  const load = useCallback(async (): Promise<void> => {
     if (inflight.current) {
       again.current = true;
       return;
     }
     inflight.current = true;
     const asked = queryRef.current;
+    let failure: GraphQLRequestError | null = null;
     try {
       const want = blockFor(range.current.first, range.current.last, MARGIN);
       lastFetchAt.current = Date.now();
       const page = await source.fetchBlock(asked, want.offset, Math.min(MAX_BLOCK, want.size));
-      if (asked !== queryRef.current) again.current = true; // the filter changed meanwhile: this answer is for the old one
-      else {
-        setWindow((held) => acceptPage(held, page));
+      if (asked === queryRef.current) {
+        current.current = acceptPage(current.current, page);
+        setWindow(current.current);
         setLoaded(true);
         setError(null);
       }
     } catch (caught) {
-      setError(caught as GraphQLRequestError);
+      failure = caught as GraphQLRequestError;
+      setError(failure);
     } finally {
       inflight.current = false;
-      if (again.current) {
-        again.current = false;
-        void load();
-      }
     }
+    // The view moved (or the filter changed) while the answer was on its way: follow it.
+    const behind = again.current || asked !== queryRef.current || !covers(current.current, range.current.first, range.current.last);
+    again.current = false;
+    // A network failure or an overloaded server is retried; a refusal is not (the page says why).
+    if (failure && !failure.isAuthFailure && failure.code !== 'BAD_USER_INPUT') retry.current = setTimeout(() => void load(), RETRY_MS);
+    else if (!failure && behind) void load();
   }, [source]);
 
   // A new filter or order: start over from the top.

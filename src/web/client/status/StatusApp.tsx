@@ -105,7 +105,7 @@ export function StatusApp() {
           Admin
         </a>
       </Header>
-      <main id="main" class="page" tabIndex={-1}>
+      <main id="main" class="page" tabIndex={-1} data-block={`${block.offset}+${block.rows.length}/${block.matching}${block.stale ? ' stale' : ''}`}>
         <ConnectionNotice status={live} />
         {error && !(refused && !token && readToken()) ? <ErrorNotice error={error} /> : null}
         {totals ? (
