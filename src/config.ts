@@ -53,6 +53,8 @@ export const configSchema = z.object({
   ALERT_DIGEST_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** A notification that keeps failing (not permanently) is retried with backoff for this long, then given up. */
   ALERT_RETRY_HOURS: z.coerce.number().min(0).max(168).default(24),
+  /** How often the uptime rollup checks for ended days to fold into per-day uptime rows. */
+  UPTIME_ROLLUP_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
 });
 
 export interface Config {
@@ -78,6 +80,7 @@ export interface Config {
   databaseProbeMs: number;
   alertDigestWindowMs: number;
   alertRetryHours: number;
+  uptimeRollupMs: number;
 }
 
 export interface Config extends RequestLimitsConfig {}
@@ -126,5 +129,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     databaseProbeMs: values.DATABASE_PROBE_MS,
     alertDigestWindowMs: values.ALERT_DIGEST_WINDOW_MS,
     alertRetryHours: values.ALERT_RETRY_HOURS,
+    uptimeRollupMs: values.UPTIME_ROLLUP_MS,
   };
 }

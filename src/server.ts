@@ -18,6 +18,7 @@ import { countActiveAdminTokens, createAdminToken } from './services/admin-token
 import { Availability } from './services/availability.ts';
 import { startStatusSweeper } from './services/status-sweeper.ts';
 import { startAlerting, type Alerting } from './services/alerts/index.ts';
+import { startUptimeRollup } from './services/uptime-rollup.ts';
 import { isAbandonedEndpoint } from './rest/routes.ts';
 import { createWebHandler } from './web/assets.ts';
 
@@ -151,6 +152,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
 
   const sweeper = startStatusSweeper(app.services, config.statusSweepMs);
   const alerting = startAlerting(app.services, config);
+  const uptimeRollup = startUptimeRollup(app.services, config.uptimeRollupMs);
   const pruneTimer =
     config.historyRetentionDays > 0
       ? setInterval(() => {
@@ -187,6 +189,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
         await alerting.stop();
         await sweeper.stop();
         await availability.stop();
+        await uptimeRollup.stop();
         await wsCleanup.dispose();
         wsServer.close();
         httpServer.closeIdleConnections();

@@ -11,5 +11,6 @@ import './alert-channels.ts';
 import './alert-rules.ts';
 import './silences.ts';
 import './alerts.ts';
+import './uptime.ts';
 
 export const schema = builder.toSchema();
