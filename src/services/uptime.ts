@@ -2,6 +2,7 @@
 // Whole UTC days already rolled up (src/services/uptime-rollup.ts) are read from uptime_days; only
 // the partial days at the edges are tallied from status_changes, so a 30-day or 1-year range costs
 // a few indexed reads whatever the number of transitions in it.
+import { listBackendDowntime } from '../db/backend-downtime.ts';
 import { createUptimeStore, type UptimeStore } from '../db/uptime-store.ts';
 import type { Services } from './context.ts';
 import { ServiceError } from './errors.ts';
@@ -19,11 +20,9 @@ export function uptimeStore(services: Services): UptimeStore {
   return store;
 }
 
-/** Interface A (backend_downtime, h8b): used where the store offers it; nothing is excluded otherwise. */
+/** Interface A: periods when the backend itself could not accept heartbeats (an open one ends now). */
 export async function backendDowntime(services: Services, from: number, to: number): Promise<Span[]> {
-  const store = services.db.store as { listBackendDowntime?: (from: Date, to: Date) => Promise<{ startedAt: Date; endedAt: Date | null }[]> };
-  if (!store.listBackendDowntime) return [];
-  const rows = await store.listBackendDowntime(new Date(from), new Date(to));
+  const rows = await listBackendDowntime(services.db.prisma, new Date(from), new Date(to));
   const now = services.now().getTime();
   return rows.map((row) => ({ start: row.startedAt.getTime(), end: row.endedAt?.getTime() ?? now }));
 }
