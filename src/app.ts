@@ -14,7 +14,9 @@ import { useGraphQLSse } from './graphql-sse.ts';
 import type { Database } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { Redis } from 'ioredis';
+import { createRateLimits } from './rate-limits.ts';
+import { useRequestGuard, type RequestGuardDeps } from './request-guard.ts';
 import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './rest/heartbeat.ts';
 import { handleRest } from './rest/routes.ts';
 import { schema } from './schema/index.ts';
@@ -31,6 +33,7 @@ import { ServerTagIndex } from './services/server-tags.ts';
 
 export interface AppOptions {
   config: Partial<RequestLimitsConfig> &
+    Partial<Pick<Config, 'redisPrefix'>> &
     Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
     Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes'>> &
     Partial<Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>>;
@@ -41,6 +44,8 @@ export interface AppOptions {
   now?: () => Date;
   /** Serves `/` and `/admin`; null means the request is not a web page. */
   webHandler?: (request: Request) => Promise<Response | null> | Response | null;
+  /** With REDIS_URL: where the rate-limit counters live (src/rate-limits.ts). */
+  rateLimitStore?: Redis;
 }
 
 export type App = ReturnType<typeof createApp>;
@@ -76,10 +81,12 @@ export function createApp(options: AppOptions) {
     changeLogSize: config.fleetChangeLogSize,
     maxBacklogBytes: config.subscriberMaxBacklogBytes,
   });
+  const limits = createRateLimits(config, options.rateLimitStore);
+  const guard: RequestGuardDeps = { services, limits, trustProxy: config.trustProxy, adminToken: config.adminToken };
   const heartbeat: HeartbeatDeps = {
     ingestor,
     metrics,
-    limiter: config.heartbeatRateLimit > 0 ? new RateLimiterMemory({ points: config.heartbeatRateLimit, duration: 60 }) : undefined,
+    limiter: limits.heartbeat,
   };
   const restDeps = { services, heartbeat, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview };
 
@@ -146,7 +153,7 @@ export function createApp(options: AppOptions) {
     },
     // graphql-jit compiles each operation once: the overview of 10,000 servers is ~170,000 field
     // resolutions, and graphql-js's interpreter made that query several times slower (bench/).
-    plugins: [useGraphQLSse(), otherRoutes, ...useOperationLimits(config, () => overview.index.size), useGraphQlJit(), useSharedSubscriptions()],
+    plugins: [useRequestGuard(guard), useGraphQLSse(), otherRoutes, ...useOperationLimits(config, () => overview.index.size), useGraphQlJit(), useSharedSubscriptions()],
     context: async (initial): Promise<Context> => {
       // graphql-ws puts its connectionParams on the initial context (src/server.ts); HTTP and SSE use the header.
       const connectionParams = initial.connectionParams as Record<string, unknown> | undefined;
@@ -208,6 +215,7 @@ export function createApp(options: AppOptions) {
     overview,
     metrics,
     handleNodeRequest,
+    guard,
     fetch: (request: Request) => yoga.fetch(request),
     async close() {
       await ingestor.idle();

@@ -21,6 +21,8 @@ import { startAlerting, type Alerting } from './services/alerts/index.ts';
 import { startUptimeRollup } from './services/uptime-rollup.ts';
 import { isAbandonedEndpoint } from './rest/routes.ts';
 import { createWebHandler } from './web/assets.ts';
+import { openRateLimitStore } from './rate-limits.ts';
+import { createWsGuard } from './ws-guard.ts';
 
 export interface StartOptions extends Partial<Config> {
   /** Clock override for tests. */
@@ -85,18 +87,31 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   // Before the overview loads and the sweep starts: after a full restart, silence counts from now.
   const availability = new Availability(db, logger, options.now ?? (() => new Date()), { probeMs: config.databaseProbeMs });
   await availability.start();
-  const app = createApp({ config, db, pubsub, logger, availability, now: options.now, webHandler });
+  const rateLimitStore = config.redisUrl ? await openRateLimitStore(config.redisUrl) : undefined;
+  const app = createApp({ config, db, pubsub, logger, availability, now: options.now, webHandler, rateLimitStore });
   // Events may have been missed: reload the overview now rather than at its next periodic resync.
   availability.onRecovered(() => app.overview.resync());
   onResync(() => app.overview.resync());
   const initialAdminToken = await ensureAdminToken(app, config);
 
-  const httpServer: Server = createServer(app.handleNodeRequest);
-  httpServer.keepAliveTimeout = 65_000;
-  const wsServer = new WebSocketServer({ noServer: true });
-  httpServer.on('upgrade', (request, socket, head) => {
+  // Explicit timeouts: a client that dribbles its headers or body is cut off (checked every second,
+  // not Node's default 30 s), so that slow connections cannot pile up.
+  const httpServer: Server = createServer(
+    {
+      headersTimeout: config.httpHeadersTimeoutMs,
+      // Node requires requestTimeout >= headersTimeout.
+      requestTimeout: Math.max(config.httpRequestTimeoutMs, config.httpHeadersTimeoutMs),
+      connectionsCheckingInterval: 1000,
+    },
+    app.handleNodeRequest,
+  );
+  httpServer.keepAliveTimeout = config.httpKeepAliveTimeoutMs;
+  const wsServer = new WebSocketServer({ noServer: true, maxPayload: config.wsMaxPayloadBytes });
+  const wsGuard = createWsGuard(app.guard, config.wsMaxConnectionsPerClient);
+  httpServer.on('upgrade', async (request, socket, head) => {
     const path = (request.url ?? '/').split('?')[0]!;
     if (path === '/graphql') {
+      if (!(await wsGuard.admit(request, socket))) return;
       wsServer.handleUpgrade(request, socket, head, (ws) => wsServer.emit('connection', ws, request));
     } else {
       const status = isAbandonedEndpoint(path) ? '410 Gone' : '404 Not Found';
@@ -112,8 +127,10 @@ export async function startServer(options: StartOptions = {}, env: Record<string
       subscribe: (args: any) => args.rootValue.subscribe(args),
       onConnect: async (ctx) => {
         // A wrong token closes the socket with 4403 at once instead of failing every operation later.
+        const authorization = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        if ((await wsGuard.checkCredentials(ctx.extra.request, ctx.extra.socket, authorization)) !== null) return false;
         try {
-          await authenticate(app.services, config.adminToken, ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization);
+          await authenticate(app.services, config.adminToken, authorization);
           return true;
         } catch {
           return false;
@@ -198,6 +215,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
         await closed;
         await app.close();
         await closePubSub();
+        rateLimitStore?.disconnect();
         await db.close();
       })();
       return closing;
