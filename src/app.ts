@@ -30,6 +30,7 @@ import { HeartbeatIngestor } from './services/heartbeats.ts';
 import { OverviewFeed } from './services/overview.ts';
 import { backlogOf } from './services/backpressure.ts';
 import { ServerTagIndex } from './services/server-tags.ts';
+import { FiringIndex } from './services/alerts/firing-index.ts';
 
 export interface AppOptions {
   config: Partial<RequestLimitsConfig> &
@@ -74,7 +75,7 @@ export function createApp(options: AppOptions) {
   // Tests may pass only what they care about; the limits default as in the environment's table.
   const config = { ...requestLimitsFrom(z.object(requestLimitsSchema).parse({})), ...options.config };
   const metrics = createMetrics();
-  const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()), tags: new ServerTagIndex(db, pubsub, logger) };
+  const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()), tags: new ServerTagIndex(db, pubsub, logger), firing: new FiringIndex(db, pubsub, logger) };
   const ingestor = new HeartbeatIngestor(services);
   const overview = new OverviewFeed(services, {
     changesIntervalMs: config.fleetChangesIntervalMs,
@@ -83,6 +84,7 @@ export function createApp(options: AppOptions) {
   });
   const limits = createRateLimits(config, options.rateLimitStore);
   const guard: RequestGuardDeps = { services, limits, trustProxy: config.trustProxy, adminToken: config.adminToken };
+  services.firing.onChange((serverId) => overview.touch(serverId));
   const heartbeat: HeartbeatDeps = {
     ingestor,
     metrics,
@@ -221,6 +223,7 @@ export function createApp(options: AppOptions) {
       await ingestor.idle();
       overview.close();
       services.tags.close();
+      services.firing.close();
     },
   };
 }

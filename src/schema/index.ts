@@ -12,5 +12,6 @@ import './alert-rules.ts';
 import './silences.ts';
 import './alerts.ts';
 import './uptime.ts';
+import './alert-marks.ts';
 
 export const schema = builder.toSchema();

@@ -146,6 +146,14 @@ export class OverviewFeed {
     this.hub.wake();
   }
 
+  /** Announces a server's row again without a new view (its `firingAlerts` changed). */
+  touch(id: string): void {
+    const entry = this.index.byId.get(id);
+    if (!entry) return;
+    this.set(entry.view);
+    this.changed(false);
+  }
+
   private remove(id: string): void {
     if (!this.index.byId.has(id)) return;
     this.log.record(id);

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { Ago, ServerNameCell, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
 import { formatLoad, formatUptime } from '../shared/format.ts';
+import { AlertMark } from './AlertMark.tsx';
 import type { OverviewServer } from './overview.ts';
 
 interface Column {
@@ -26,7 +27,7 @@ function agentsText(server: OverviewServer) {
 }
 
 export const COLUMNS: Column[] = [
-  { label: 'Status', render: (s) => cell(undefined, <StatusPill status={s.status} />) },
+  { label: 'Status', render: (s) => cell('nowrap', <><StatusPill status={s.status} /><AlertMark count={s.firingAlerts} /></>) },
   { label: 'Server', render: (s) => <ServerNameCell name={s.name} identifier={s.identifier} /> },
   { label: 'Last seen', render: (s) => cell('nowrap', <Ago iso={s.lastSeenAt} />) },
   { label: 'CPU', className: 'col-usage', render: (s) => cell('col-usage', <UsageBar value={s.cpuPct} />) },

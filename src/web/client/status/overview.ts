@@ -25,9 +25,11 @@ export interface OverviewServer {
   swapPct: number | null;
   loadAvg: number[] | null;
   uptimeSeconds: number | null;
+  /** Alerts firing on the server (the row's mark). */
+  firingAlerts?: number;
 }
 
-const ROW_FIELDS = `id identifier name status lastSeenAt openclawVersion pluginVersion agents { id name }
+const ROW_FIELDS = `id identifier name status firingAlerts lastSeenAt openclawVersion pluginVersion agents { id name }
   cpuPct memPct diskPct swapPct loadAvg uptimeSeconds`;
 const TOTALS = 'totals { servers online late offline pending }';
 
