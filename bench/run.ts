@@ -308,6 +308,7 @@ async function main() {
 const modes: Record<string, () => Promise<unknown>> = {
   web: () => import('./web.ts').then((mode) => mode.benchWeb()),
   channels: () => import('./channels.ts').then((mode) => mode.runChannelsBench()),
+  sweep: () => import('./sweep.ts').then((mode) => mode.benchSweep()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),

@@ -78,7 +78,7 @@ export async function getServers(services: Services, ids: string[]): Promise<Map
   const now = services.now();
   for (let start = 0; start < ids.length; start += LOAD_CHUNK) {
     const rows = await services.db.prisma.monitoredServer.findMany({ where: { id: { in: ids.slice(start, start + LOAD_CHUNK) } }, include: serverInclude });
-    for (const row of rows) found.set(row.id, viewOf(row, now));
+    for (const row of rows) found.set(row.id, tagged(services, viewOf(row, now)));
   }
   return found;
 }
