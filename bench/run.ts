@@ -309,6 +309,7 @@ const modes: Record<string, () => Promise<unknown>> = {
   web: () => import('./web.ts').then((mode) => mode.benchWeb()),
   channels: () => import('./channels.ts').then((mode) => mode.runChannelsBench()),
   sweep: () => import('./sweep.ts').then((mode) => mode.benchSweep()),
+  hostile: () => import('./hostile.ts').then((mode) => mode.benchHostile()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),

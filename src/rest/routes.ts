@@ -9,6 +9,8 @@ import type { OverviewFeed } from '../services/overview.ts';
 import { addServer, deleteServer, listServers, updateServer } from '../services/servers.ts';
 import { SERVER_STATUSES, type ServerStatus } from '../services/status.ts';
 import type { ServerView } from '../services/views.ts';
+import './endpoints.ts';
+import { openApiDocument } from './openapi.ts';
 import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
 import { overviewArgsFromQuery } from './overview.ts';
 
@@ -77,6 +79,8 @@ function serverInputFromRest(body: unknown) {
   return { identifier: input.identifier, name: input.name, intervalSeconds: input.interval_seconds, graceSeconds: input.grace_seconds, tags: input.tags };
 }
 
+export const OPENAPI_PATH = '/monitor/openapi.json';
+
 const ABANDONED = new Set(['/monitor/public/server-public-key', '/monitor/server/ws']);
 const GONE_MESSAGE =
   'The challenge / WebSocket registration flow was abandoned. Register the server (POST /monitor/admin/servers), ' +
@@ -94,6 +98,7 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
   const { services } = deps;
   try {
     if (isAbandonedEndpoint(path)) return json(410, { error: 'GONE', message: GONE_MESSAGE });
+    if (path === OPENAPI_PATH && request.method === 'GET') return json(200, openApiDocument('1.0.0'));
 
     if (path === HEARTBEAT_PATH) {
       if (request.method !== 'POST') return json(405, { error: 'METHOD_NOT_ALLOWED', message: 'use POST' });
