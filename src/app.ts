@@ -7,7 +7,7 @@ import { useGraphQlJit } from '@envelop/graphql-jit';
 import { createYoga, maskError as yogaMaskError, type Plugin, type YogaServerInstance } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
 import type { Context } from './builder.ts';
-import type { Config } from './config.ts';
+import { DEFAULT_HISTORY, type Config } from './config.ts';
 import { requestLimitsFrom, requestLimitsSchema, type RequestLimitsConfig } from './config-limits.ts';
 import { useOperationLimits } from './operation-limits.ts';
 import { useGraphQLSse } from './graphql-sse.ts';
@@ -36,7 +36,7 @@ export interface AppOptions {
   config: Partial<RequestLimitsConfig> &
     Partial<Pick<Config, 'redisPrefix'>> &
     Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
-    Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes'>> &
+    Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes' | 'history'>> &
     Partial<Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>>;
   db: Database;
   pubsub: PubSub;
@@ -75,7 +75,7 @@ export function createApp(options: AppOptions) {
   // Tests may pass only what they care about; the limits default as in the environment's table.
   const config = { ...requestLimitsFrom(z.object(requestLimitsSchema).parse({})), ...options.config };
   const metrics = createMetrics();
-  const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()), tags: new ServerTagIndex(db, pubsub, logger), firing: new FiringIndex(db, pubsub, logger) };
+  const services: Services = { db, pubsub, logger, metrics, availability: options.availability, now: options.now ?? (() => new Date()), tags: new ServerTagIndex(db, pubsub, logger), firing: new FiringIndex(db, pubsub, logger), history: config.history ?? DEFAULT_HISTORY };
   const ingestor = new HeartbeatIngestor(services);
   const overview = new OverviewFeed(services, {
     changesIntervalMs: config.fleetChangesIntervalMs,

@@ -23,8 +23,19 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The overview is public by default, like the seed's /monitor/public/overview. */
   PUBLIC_OVERVIEW: booleanFlag.default(true),
-  /** Heartbeat history older than this is pruned hourly. 0 keeps everything. */
-  HISTORY_RETENTION_DAYS: z.coerce.number().min(0).default(30),
+  /** Deprecated alias of HISTORY_RAW_RETENTION_HOURS (× 24), used when that one is not set. */
+  HISTORY_RETENTION_DAYS: z.coerce.number().min(0).optional(),
+  /** Retention per history tier (0 keeps everything): raw heartbeats, 5-minute, hourly, daily rollups. */
+  HISTORY_RAW_RETENTION_HOURS: z.coerce.number().min(0).optional(),
+  HISTORY_5M_RETENTION_DAYS: z.coerce.number().min(0).default(30),
+  HISTORY_1H_RETENTION_DAYS: z.coerce.number().min(0).default(400),
+  HISTORY_1D_RETENTION_DAYS: z.coerce.number().min(0).default(0),
+  /** How often new heartbeats are folded into the rollup tiers. */
+  HISTORY_ROLLUP_SECONDS: z.coerce.number().min(1).max(3600).default(60),
+  /** Per-server gauges on /metrics (opt-in: one series per server and metric). */
+  METRICS_PER_SERVER: booleanFlag.default(false),
+  /** At most this many servers get per-server gauges (bounds the label cardinality). */
+  METRICS_PER_SERVER_LIMIT: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** Heartbeats accepted per API key per minute on each instance (429 beyond); 0 turns the limit off. */
   HEARTBEAT_RATE_LIMIT: z.coerce.number().int().min(0).default(120),
   /** How often silent servers are checked for LATE/OFFLINE transitions. */
@@ -68,7 +79,7 @@ export interface Config {
   adminToken?: string;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   publicOverview: boolean;
-  historyRetentionDays: number;
+  history: HistoryConfig;
   heartbeatRateLimit: number;
   statusSweepMs: number;
   alertSendTimeoutMs: number;
@@ -84,6 +95,21 @@ export interface Config {
 }
 
 export interface Config extends RequestLimitsConfig {}
+
+export interface HistoryConfig {
+  /** Retention in seconds per source (0 = raw heartbeats, else the tier's bucket width); 0 keeps everything. */
+  retentionSeconds: Record<0 | 300 | 3600 | 86400, number>;
+  rollupIntervalMs: number;
+  perServerMetrics: boolean;
+  perServerMetricsLimit: number;
+}
+
+export const DEFAULT_HISTORY: HistoryConfig = {
+  retentionSeconds: { 0: 48 * 3600, 300: 30 * 86_400, 3600: 400 * 86_400, 86400: 0 },
+  rollupIntervalMs: 60_000,
+  perServerMetrics: false,
+  perServerMetricsLimit: 1000,
+};
 
 export class ConfigError extends Error {}
 
@@ -110,7 +136,17 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: values.HARBORFORGE_ADMIN_TOKEN,
     logLevel: values.LOG_LEVEL,
     publicOverview: values.PUBLIC_OVERVIEW,
-    historyRetentionDays: values.HISTORY_RETENTION_DAYS,
+    history: {
+      retentionSeconds: {
+        0: (values.HISTORY_RAW_RETENTION_HOURS ?? (values.HISTORY_RETENTION_DAYS != null ? values.HISTORY_RETENTION_DAYS * 24 : 48)) * 3600,
+        300: values.HISTORY_5M_RETENTION_DAYS * 86_400,
+        3600: values.HISTORY_1H_RETENTION_DAYS * 86_400,
+        86400: values.HISTORY_1D_RETENTION_DAYS * 86_400,
+      },
+      rollupIntervalMs: values.HISTORY_ROLLUP_SECONDS * 1000,
+      perServerMetrics: values.METRICS_PER_SERVER,
+      perServerMetricsLimit: values.METRICS_PER_SERVER_LIMIT,
+    },
     heartbeatRateLimit: values.HEARTBEAT_RATE_LIMIT,
     statusSweepMs: values.STATUS_SWEEP_MS,
     alertSendTimeoutMs: values.ALERT_SEND_TIMEOUT_MS,

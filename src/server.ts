@@ -1,5 +1,5 @@
 // Starts HarborForge on a port: database (migrated), pub/sub, the app, graphql-ws on /graphql,
-// the status sweeper and history pruning. main.ts calls it with the environment's config; tests
+// the status sweeper and the history jobs (rollup, retention). main.ts calls it with the environment's config; tests
 // call it with their own.
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
@@ -16,6 +16,7 @@ import { createLogger, type Logger } from './logger.ts';
 import { createPubSubFor } from './pubsub.ts';
 import { countActiveAdminTokens, createAdminToken } from './services/admin-tokens.ts';
 import { Availability } from './services/availability.ts';
+import { startHistoryJobs } from './services/history.ts';
 import { startStatusSweeper } from './services/status-sweeper.ts';
 import { startAlerting, type Alerting } from './services/alerts/index.ts';
 import { startUptimeRollup } from './services/uptime-rollup.ts';
@@ -170,17 +171,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   const sweeper = startStatusSweeper(app.services, config.statusSweepMs);
   const alerting = startAlerting(app.services, config);
   const uptimeRollup = startUptimeRollup(app.services, config.uptimeRollupMs);
-  const pruneTimer =
-    config.historyRetentionDays > 0
-      ? setInterval(() => {
-          const before = new Date(Date.now() - config.historyRetentionDays * 86_400_000);
-          db.store.pruneHistory(before).then(
-            (count) => count && logger.info({ count, before }, 'pruned heartbeat history'),
-            (error) => logger.error({ err: error }, 'pruning heartbeat history failed'),
-          );
-        }, 3_600_000)
-      : undefined;
-  pruneTimer?.unref();
+  const historyJobs = startHistoryJobs(app.services);
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -202,7 +193,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
     alerting,
     close() {
       closing ??= (async () => {
-        if (pruneTimer) clearInterval(pruneTimer);
+        await historyJobs.stop();
         await alerting.stop();
         await sweeper.stop();
         await availability.stop();

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.ts';
 import type { FleetStore } from './store.ts';
+import type { HistoryStore } from './history.ts';
 import type { Logger } from '../logger.ts';
 // Each provider's client, adapter and driver are imported only when that provider is used: the
 // embedded mode never loads PostgreSQL's (each generated client carries its own query compiler).
@@ -17,6 +18,8 @@ export interface Database {
   provider: 'sqlite' | 'postgres';
   prisma: Prisma;
   store: FleetStore;
+  /** The tiered metric history and version changes (src/db/history.ts). */
+  history: HistoryStore;
   appliedMigrations: string[];
   close(): Promise<void>;
 }
@@ -35,26 +38,28 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
   if (databaseUrl.startsWith('file:')) {
     const file = databaseUrl.slice('file:'.length);
     mkdirSync(dirname(file), { recursive: true });
-    const [{ PrismaBetterSQLite3 }, { PrismaClient: SqlitePrismaClient }, { migrateSqlite }, { createSqliteStore, openSqlite }] = await Promise.all([
+    const [{ PrismaBetterSQLite3 }, { PrismaClient: SqlitePrismaClient }, { migrateSqlite }, { createSqliteStore, openSqlite }, { createSqliteHistory }] = await Promise.all([
       import('@prisma/adapter-better-sqlite3'),
       import('../generated/sqlite/client.ts'),
       import('./migrate.ts'),
       import('./sqlite-store.ts'),
+      import('./sqlite-history.ts'),
     ]);
     const raw = openSqlite(file);
     const appliedMigrations = migrateSqlite(raw);
     const prisma = new SqlitePrismaClient({
       adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' }),
     });
-    return database('sqlite', prisma, createSqliteStore(raw, file), appliedMigrations);
+    return database('sqlite', prisma, createSqliteStore(raw, file), createSqliteHistory(raw), appliedMigrations);
   }
 
-  const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresPrismaClient }, { migratePostgres }, { createPostgresStore }] = await Promise.all([
+  const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresPrismaClient }, { migratePostgres }, { createPostgresStore }, { createPostgresHistory }] = await Promise.all([
     import('pg'),
     import('@prisma/adapter-pg'),
     import('../generated/postgres/client.ts'),
     import('./migrate.ts'),
     import('./postgres-store.ts'),
+    import('./postgres-history.ts'),
   ]);
   // `timestamp without time zone` columns hold UTC (as Prisma writes them): read them as UTC and
   // send Dates as UTC, whatever the machine's time zone.
@@ -86,14 +91,15 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
   }
   const appliedMigrations = await migratePostgres(pool);
   const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) }) as unknown as Prisma;
-  return database('postgres', prisma, createPostgresStore(pool), appliedMigrations);
+  return database('postgres', prisma, createPostgresStore(pool), createPostgresHistory(pool), appliedMigrations);
 }
 
-function database(provider: Database['provider'], prisma: Prisma, store: FleetStore, appliedMigrations: string[]): Database {
+function database(provider: Database['provider'], prisma: Prisma, store: FleetStore, history: HistoryStore, appliedMigrations: string[]): Database {
   return {
     provider,
     prisma,
     store,
+    history,
     appliedMigrations,
     async close() {
       await prisma.$disconnect();

@@ -1,11 +1,16 @@
 import type pg from 'pg';
 import { applyHeartbeatBatch } from '../services/ingest-batch.ts';
+import { INGEST_LOCK } from './postgres-history.ts';
 import type { ActiveKey, FleetRow, FleetStore, IngestTransaction, SilenceTransition, StateRow, StoredStatus } from './store.ts';
 
 const TELEMETRY = [
   ['openclawVersion', 'text'], ['pluginVersion', 'text'], ['agents', 'text'], ['cpuPct', 'float8'], ['memPct', 'float8'],
   ['diskPct', 'float8'], ['swapPct', 'float8'], ['load1', 'float8'], ['load5', 'float8'], ['load15', 'float8'], ['uptimeSeconds', 'float8'],
 ] as const;
+const VERSION_FIELDS: readonly string[] = ['openclawVersion', 'pluginVersion', 'agents'];
+/** Raw history carries the metrics; versions and agents go to version_changes when they change. */
+const HISTORY = TELEMETRY.filter(([column]) => !VERSION_FIELDS.includes(column));
+const VERSIONS = TELEMETRY.filter(([column]) => VERSION_FIELDS.includes(column));
 const q = (column: string) => `"${column}"`;
 const STATUS_CHANGE_COLUMNS = [['serverId', 'text'], ['fromStatus', 'text'], ['toStatus', 'text'], ['at', 'timestamp'], ['cause', 'text']] as const;
 
@@ -68,13 +73,18 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
       },
       async insertHeartbeats(rows) {
         if (rows.length === 0) return;
-        const columns = [['serverId', 'text'], ['receivedAt', 'timestamp'], ...TELEMETRY] as const;
+        const columns = [['serverId', 'text'], ['receivedAt', 'timestamp'], ...HISTORY] as const;
         const source = unnest(columns, rows as unknown as Record<string, unknown>[]);
         await client.query(`INSERT INTO heartbeats (${source.names}) ${source.sql}`, source.params);
       },
       async insertStatusChanges(rows) {
         const source = unnest(STATUS_CHANGE_COLUMNS, rows as unknown as Record<string, unknown>[]);
         await client.query(`INSERT INTO status_changes (${source.names}) ${source.sql}`, source.params);
+      },
+      async insertVersionChanges(rows) {
+        const columns = [['serverId', 'text'], ['at', 'timestamp'], ...VERSIONS] as const;
+        const source = unnest(columns, rows as unknown as Record<string, unknown>[]);
+        await client.query(`INSERT INTO version_changes (${source.names}) ${source.sql}`, source.params);
       },
       async touchKeys(keyIds, at) {
         if (keyIds.length === 0) return;
@@ -92,7 +102,8 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
     async commitHeartbeats(batch) {
       const client = await pool.connect();
       try {
-        await client.query('BEGIN');
+        // The shared lock tells the rollup which heartbeat ids may still be uncommitted (postgres-history.ts).
+        await client.query(`BEGIN; SELECT pg_advisory_xact_lock_shared(${INGEST_LOCK})`);
         const result = await applyHeartbeatBatch(transactionOn(client), batch);
         await client.query('COMMIT');
         return result;

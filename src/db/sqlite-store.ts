@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { applyHeartbeatBatch } from '../services/ingest-batch.ts';
-import type { ActiveKey, BatchItem, FleetRow, ItemOutcome, FleetStore, IngestTransaction, SilenceTransition, StateRow, StatusChangeRow, StoredStatus } from './store.ts';
+import { METRICS, type ActiveKey, type BatchItem, type FleetRow, type ItemOutcome, type FleetStore, type IngestTransaction, type SilenceTransition, type StateRow, type StatusChangeRow, type StoredStatus } from './store.ts';
 
 // Timestamps are stored as Unix milliseconds (the Prisma adapter runs with
 // timestampFormat 'unixepoch-ms'), so comparisons in SQL are plain integer comparisons.
@@ -52,9 +52,13 @@ export function createSqliteHeartbeatWriter(db: Database.Database): (batch: Batc
     ON CONFLICT (serverId) DO UPDATE SET status = excluded.status, lastSeenAt = excluded.lastSeenAt, lateAt = excluded.lateAt,
       offlineAt = excluded.offlineAt, heartbeatCount = excluded.heartbeatCount,
       ${TELEMETRY_COLUMNS.map((c) => `${c} = excluded.${c}`).join(', ')}`);
+  const HISTORY_COLUMNS = [...METRICS, 'uptimeSeconds'];
   const insertHeartbeat = db.prepare(`
-    INSERT INTO heartbeats (serverId, receivedAt, ${TELEMETRY_COLUMNS.join(', ')})
-    VALUES (@serverId, @receivedAt, ${TELEMETRY_COLUMNS.map((c) => '@' + c).join(', ')})`);
+    INSERT INTO heartbeats (serverId, receivedAt, ${HISTORY_COLUMNS.join(', ')})
+    VALUES (@serverId, @receivedAt, ${HISTORY_COLUMNS.map((c) => '@' + c).join(', ')})`);
+  const insertVersionChange = db.prepare(`
+    INSERT INTO version_changes (serverId, at, openclawVersion, pluginVersion, agents)
+    VALUES (@serverId, @at, @openclawVersion, @pluginVersion, @agents)`);
   const touchKey = db.prepare(`UPDATE api_keys SET lastUsedAt = ? WHERE id = ?`);
   const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
   const begin = db.prepare('BEGIN IMMEDIATE');
@@ -92,6 +96,9 @@ export function createSqliteHeartbeatWriter(db: Database.Database): (batch: Batc
     },
     async insertStatusChanges(rows) {
       for (const row of rows) insertStatusChange.run(statusChangeParams(row));
+    },
+    async insertVersionChanges(rows) {
+      for (const row of rows) insertVersionChange.run({ ...row, at: ms(row.at) });
     },
     async touchKeys(keyIds, at) {
       for (const id of keyIds) touchKey.run(at.getTime(), id);

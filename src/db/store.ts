@@ -73,9 +73,19 @@ export interface StateRow extends Telemetry {
   heartbeatCount: number;
 }
 
-export interface HeartbeatRow extends Telemetry {
+/** A metric column of the history (raw heartbeats and every rollup tier). */
+export const METRICS = ['cpuPct', 'memPct', 'diskPct', 'swapPct', 'load1', 'load5', 'load15'] as const;
+export type Metric = (typeof METRICS)[number];
+
+/** A raw history row: the metrics only. Versions and agents are written when they change (VersionChangeRow). */
+export interface HeartbeatRow extends Pick<Telemetry, Metric | 'uptimeSeconds'> {
   serverId: string;
   receivedAt: Date;
+}
+
+export interface VersionChangeRow extends Pick<Telemetry, 'openclawVersion' | 'pluginVersion' | 'agents'> {
+  serverId: string;
+  at: Date;
 }
 
 /** A server joined with its latest state (null before its first heartbeat) and current key. */
@@ -127,6 +137,7 @@ export interface IngestTransaction {
   insertHeartbeats(rows: HeartbeatRow[]): Promise<void>;
   /** Called only when the batch changed some status (the hot path writes nothing otherwise). */
   insertStatusChanges(rows: StatusChangeRow[]): Promise<void>;
+  insertVersionChanges(rows: VersionChangeRow[]): Promise<void>;
   touchKeys(keyIds: string[], at: Date): Promise<void>;
 }
 

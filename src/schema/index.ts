@@ -13,5 +13,6 @@ import './silences.ts';
 import './alerts.ts';
 import './uptime.ts';
 import './alert-marks.ts';
+import './metrics.ts';
 
 export const schema = builder.toSchema();

@@ -1,3 +1,4 @@
+import type { HistoryConfig } from '../config.ts';
 import type { Database } from '../db/index.ts';
 import type { Logger } from '../logger.ts';
 import type { PubSub } from './events.ts';
@@ -18,4 +19,6 @@ export interface Services {
   tags: ServerTagIndex;
   /** FIRING alerts per server, for the overview rows' `firingAlerts`. */
   firing: FiringIndex;
+  /** Retention per history tier, rollup cadence, per-server gauges. */
+  history: HistoryConfig;
 }

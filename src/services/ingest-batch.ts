@@ -2,7 +2,7 @@
 // PostgreSQL, in the SQLite writer thread for SQLite (src/db/sqlite-writer.ts). Everything here
 // happens inside one transaction: each key is checked in the same transaction that writes its
 // heartbeat, so a key revoked on any instance is refused from the moment the revocation commits.
-import type { BatchItem, HeartbeatRecord, HeartbeatRow, IngestTransaction, ItemOutcome, StateRow, StatusChangeRow, Telemetry } from '../db/store.ts';
+import type { BatchItem, HeartbeatRecord, HeartbeatRow, IngestTransaction, ItemOutcome, StateRow, StatusChangeRow, Telemetry, VersionChangeRow } from '../db/store.ts';
 import { thresholds } from './status.ts';
 
 export type { BatchItem, ItemOutcome } from '../db/store.ts';
@@ -44,6 +44,7 @@ export async function applyHeartbeatBatch(tx: IngestTransaction, batch: BatchIte
   const latest = new Map<string, StateRow>();
   const history: HeartbeatRow[] = [];
   const statusChanges: StatusChangeRow[] = [];
+  const versionChanges: VersionChangeRow[] = [];
   const touched = new Set<string>();
   for (const { item, outcome } of accepted) {
     const { key } = outcome;
@@ -68,7 +69,11 @@ export async function applyHeartbeatBatch(tx: IngestTransaction, batch: BatchIte
     }
     outcome.state = state;
     latest.set(key.serverId, state);
-    history.push({ serverId: key.serverId, receivedAt: item.receivedAt, ...telemetry });
+    const { openclawVersion, pluginVersion, agents, ...metrics } = telemetry;
+    history.push({ serverId: key.serverId, receivedAt: item.receivedAt, ...metrics });
+    if (!before || before.openclawVersion !== openclawVersion || before.pluginVersion !== pluginVersion || before.agents !== agents) {
+      versionChanges.push({ serverId: key.serverId, at: item.receivedAt, openclawVersion, pluginVersion, agents });
+    }
     if (!touched.has(key.keyId) && item.receivedAt.getTime() - (key.keyLastUsedAt?.getTime() ?? 0) >= KEY_TOUCH_INTERVAL_MS) {
       touched.add(key.keyId);
       outcome.keyTouched = true;
@@ -77,6 +82,7 @@ export async function applyHeartbeatBatch(tx: IngestTransaction, batch: BatchIte
   await tx.writeStates([...latest.values()]);
   await tx.insertHeartbeats(history);
   if (statusChanges.length) await tx.insertStatusChanges(statusChanges);
+  if (versionChanges.length) await tx.insertVersionChanges(versionChanges);
   if (touched.size) await tx.touchKeys([...touched], accepted.at(-1)!.item.receivedAt);
   return outcomes;
 }
