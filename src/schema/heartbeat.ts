@@ -1,14 +1,18 @@
 import { builder } from '../builder.ts';
+import { versionsAt } from '../services/history.ts';
 import { loadAverage, parseAgents } from '../services/views.ts';
 import { AgentRef } from './server.ts';
+
+// Versions and agents are stored when they change (version_changes), not in every heartbeat row.
+const VERSION_SELECT = { serverId: true, receivedAt: true, openclawVersion: true, pluginVersion: true, agents: true } as const;
 
 builder.prismaObject('Heartbeat', {
   description: 'One accepted heartbeat, as received.',
   fields: (t) => ({
     receivedAt: t.expose('receivedAt', { type: 'DateTime', description: "The backend's clock at receipt." }),
-    openclawVersion: t.exposeString('openclawVersion', { nullable: true }),
-    pluginVersion: t.exposeString('pluginVersion', { nullable: true }),
-    agents: t.field({ type: [AgentRef], resolve: (heartbeat) => parseAgents(heartbeat.agents) }),
+    openclawVersion: t.string({ nullable: true, select: VERSION_SELECT, resolve: async (h, _a, ctx) => (await versionsAt(ctx.services, ctx, h)).openclawVersion }),
+    pluginVersion: t.string({ nullable: true, select: VERSION_SELECT, resolve: async (h, _a, ctx) => (await versionsAt(ctx.services, ctx, h)).pluginVersion }),
+    agents: t.field({ type: [AgentRef], select: VERSION_SELECT, resolve: async (h, _a, ctx) => parseAgents((await versionsAt(ctx.services, ctx, h)).agents) }),
     cpuPct: t.exposeFloat('cpuPct', { nullable: true }),
     memPct: t.exposeFloat('memPct', { nullable: true }),
     diskPct: t.exposeFloat('diskPct', { nullable: true }),

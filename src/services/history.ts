@@ -2,6 +2,7 @@
 // export see it, version changes, and the background jobs (rollup, retention per tier).
 import type { HistoryConfig } from '../config.ts';
 import { METRICS, TIERS, type Metric, type MetricAggregate, type Source } from '../db/history.ts';
+import type { VersionChangeRow } from '../db/store.ts';
 import type { Services } from './context.ts';
 import { ServiceError } from './errors.ts';
 import { parseAgents, type Agent } from './views.ts';
@@ -116,6 +117,33 @@ export async function versionChanges(services: Services, request: { serverId: st
   await requireServer(services, request.serverId);
   const rows = await services.db.history.versionChanges(request.serverId, request.from, request.to, request.limit);
   return rows.map((row) => ({ at: row.at, openclawVersion: row.openclawVersion, pluginVersion: row.pluginVersion, agents: parseAgents(row.agents) }));
+}
+
+type VersionFields = Pick<VersionChangeRow, 'openclawVersion' | 'pluginVersion' | 'agents'>;
+const versionCaches = new WeakMap<object, Map<string, Promise<VersionChangeRow[]>>>();
+
+/**
+ * The versions and agents in effect when a raw heartbeat was received: its own (rows from before
+ * version changes existed) or the last change at or before it. One query per server per `scope`
+ * (a GraphQL request), however many heartbeats it shows.
+ */
+export async function versionsAt(services: Services, scope: object, heartbeat: VersionFields & { serverId: string; receivedAt: Date }): Promise<VersionFields> {
+  if (heartbeat.openclawVersion != null || heartbeat.pluginVersion != null || heartbeat.agents != null) return heartbeat;
+  let cache = versionCaches.get(scope);
+  if (!cache) versionCaches.set(scope, (cache = new Map()));
+  let changes = cache.get(heartbeat.serverId);
+  if (!changes) {
+    changes = services.db.history.versionChanges(heartbeat.serverId, new Date(0), new Date(8.64e15), MAX_VERSION_CHANGES);
+    cache.set(heartbeat.serverId, changes);
+  }
+  const at = heartbeat.receivedAt.getTime();
+  const list = await changes;
+  let found: VersionFields = { openclawVersion: null, pluginVersion: null, agents: null };
+  for (const change of list) {
+    if (change.at.getTime() > at) break;
+    found = change;
+  }
+  return found;
 }
 
 /** Folds every heartbeat committed so far into the tiers, chunk by chunk (yielding in between). */
