@@ -24,16 +24,17 @@ export interface WebAssets {
   /** URL path → file, for the pages ('/', '/admin') and every '/assets/…' file. */
   files: Map<string, StoredFile>;
   /** For each page, the JavaScript URLs a first load fetches (entry plus static chunks). */
-  pageScripts: Record<'status' | 'admin', string[]>;
+  pageScripts: Record<keyof typeof PAGES, string[]>;
 }
 
 const CLIENT_DIR = join(PROJECT_ROOT, 'src', 'web', 'client');
 const OUT_DIR = join(CLIENT_DIR, '__bundle__'); // virtual: write:false never touches the disk
 const IMMUTABLE = 'public, max-age=31536000, immutable';
-const ENTRIES = { status: 'status/main.tsx', admin: 'admin/main.tsx', styles: 'styles.css' } as const;
+const ENTRIES = { status: 'status/main.tsx', admin: 'admin/main.tsx', server: 'server/main.tsx', styles: 'styles.css' } as const;
 const PAGES = {
   status: { title: 'Fleet status · HarborForge Monitor', paths: ['/', '/index.html'] },
   admin: { title: 'Admin · HarborForge Monitor', paths: ['/admin', '/admin/'] },
+  server: { title: 'Server · HarborForge Monitor', paths: ['/server', '/server/'] },
 } as const;
 
 const TYPES: Record<string, string> = {
@@ -124,7 +125,7 @@ export async function buildWebAssets(): Promise<WebAssets> {
   const stylesheet = urlOfKey(outputFor(ENTRIES.styles));
 
   const pageScripts = {} as WebAssets['pageScripts'];
-  for (const page of ['status', 'admin'] as const) {
+  for (const page of ['status', 'admin', 'server'] as const) {
     const [entry, ...chunks] = staticGraph(outputFor(ENTRIES[page])).map(urlOfKey);
     pageScripts[page] = [entry, ...chunks];
     const html = renderPage({ title: PAGES[page].title, script: entry, preloads: chunks, stylesheet, favicon });

@@ -99,7 +99,7 @@ function Row({ server, busy, highlight, onAction }: { server: Server; busy: bool
       <td>
         <StatusPill status={server.status} />
       </td>
-      <ServerNameCell name={server.name} identifier={server.identifier} />
+      <ServerNameCell id={server.id} name={server.name} identifier={server.identifier} />
       <td class="nowrap">
         <Ago iso={server.lastSeenAt} />
       </td>

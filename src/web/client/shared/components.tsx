@@ -136,10 +136,17 @@ export function ServerSearch({ search, onSearch, shown, total }: { search: strin
 }
 
 /** The server's display name, with its identifier beneath when the two differ. */
-export function ServerNameCell({ name, identifier }: { name: string; identifier: string }) {
+/** The server's name links to its page (/server?id=…) when its id is known. */
+export function ServerNameCell({ name, identifier, id }: { name: string; identifier: string; id?: string }) {
   return (
     <td class="server-cell">
-      <span class="server-name">{name}</span>
+      {id ? (
+        <a class="server-name" href={`/server?id=${encodeURIComponent(id)}`}>
+          {name}
+        </a>
+      ) : (
+        <span class="server-name">{name}</span>
+      )}
       {name !== identifier ? <span class="server-id">{identifier}</span> : null}
     </td>
   );

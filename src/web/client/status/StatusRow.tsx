@@ -28,7 +28,7 @@ function agentsText(server: OverviewServer) {
 
 export const COLUMNS: Column[] = [
   { label: 'Status', render: (s) => cell('nowrap', <><StatusPill status={s.status} /><AlertMark count={s.firingAlerts} /></>) },
-  { label: 'Server', render: (s) => <ServerNameCell name={s.name} identifier={s.identifier} /> },
+  { label: 'Server', render: (s) => <ServerNameCell id={s.id} name={s.name} identifier={s.identifier} /> },
   { label: 'Last seen', render: (s) => cell('nowrap', <Ago iso={s.lastSeenAt} />) },
   { label: 'CPU', className: 'col-usage', render: (s) => cell('col-usage', <UsageBar value={s.cpuPct} />) },
   { label: 'Memory', className: 'col-usage', render: (s) => cell('col-usage', <UsageBar value={s.memPct} />) },
