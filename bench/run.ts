@@ -8,14 +8,15 @@
 //  3. heartbeat → event delay at 1,000 concurrent graphql-ws subscribers.
 //  4. peak RSS of the server process.
 // Each server runs in its own child process; load comes from this process.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
 import { createClient } from 'graphql-ws';
 import WebSocket from 'ws';
+import { cpuSeconds, driveHeartbeats, fmt, heartbeatBody as body, memoryBreakdown, rssMb, serverFlags, start } from './lib.ts';
 
 const root = join(import.meta.dirname, '..');
 const TOKEN = 'bench-admin-token-0123456789';
@@ -24,52 +25,6 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 64);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const SERVERS = 1000;
 const PAGES = Number(process.env.BENCH_PAGES ?? 10);
-
-interface Child {
-  process: ChildProcess;
-  url: string;
-  stop(): Promise<void>;
-}
-
-function start(args: string[], env: Record<string, string>, ready: RegExp): Promise<Child> {
-  const child = spawn(process.execPath, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      output += chunk;
-      const match = ready.exec(output);
-      if (match) {
-        child.stdout!.off('data', onData);
-        resolve({
-          process: child,
-          url: `http://127.0.0.1:${match[1]}`,
-          stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
-        });
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    child.once('exit', (code) => reject(new Error(`exited ${code}: ${output}`)));
-  });
-}
-
-/** Where the server's memory is, from its own /metrics (prom-client's default Node metrics). */
-async function memoryBreakdown(url: string): Promise<string> {
-  const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+]+)$`, 'm').exec(text)?.[1] ?? NaN) / 1024 / 1024;
-  return `V8 heap used ${value('harborforge_nodejs_heap_size_used_bytes').toFixed(0)} MB of ${value('harborforge_nodejs_heap_size_total_bytes').toFixed(0)} MB, external ${value('harborforge_nodejs_external_memory_bytes').toFixed(0)} MB (main thread)`;
-}
-
-/** utime + stime of a process, in seconds (all its threads). */
-const cpuSeconds = (pid: number) => {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-};
-
-const rssMb = (pid: number, field: 'VmRSS' | 'VmHWM') => {
-  const match = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return match ? Math.round(Number(match[1]) / 1024) : NaN;
-};
 
 async function gql(url: string, query: string, variables?: unknown) {
   const response = await fetch(`${url}/graphql`, {
@@ -82,53 +37,9 @@ async function gql(url: string, query: string, variables?: unknown) {
   return json.data;
 }
 
-function body(identifier: string, uptime: number) {
-  return JSON.stringify({
-    identifier,
-    openclaw_version: '2026.9.6',
-    plugin_version: '0.1.0',
-    agents: ['alpha', { id: 'beta', name: 'Beta' }],
-    cpu_pct: 23.5,
-    mem_pct: 61.2,
-    disk_pct: 48,
-    swap_pct: 1.5,
-    load_avg: [0.61, 0.55, 0.49],
-    uptime_seconds: uptime,
-  });
-}
-
-/**
- * Drives POST /monitor/server/heartbeat-v2, rotating over the fleet's keys. Bodies are built once:
- * the load generator shares the 2 cores with the server under test, so it should spend them on
- * sending, not on JSON.stringify. (A static autocannon `requests` list would be cheaper still,
- * but every connection walks it from the start, so 64 connections would hit the same servers.)
- */
-function drive(url: string, fleet: { identifier: string; key: string }[], options: Partial<autocannon.Options> = {}) {
-  const prepared = fleet.map((member, i) => ({
-    headers: { 'content-type': 'application/json', 'x-api-key': member.key },
-    body: body(member.identifier, 1_000_000 + i),
-  }));
-  let next = 0;
-  return autocannon({
-    url: `${url}/monitor/server/heartbeat-v2`,
-    connections: CONNECTIONS,
-    amount: REQUESTS,
-    ...options,
-    requests: [
-      {
-        method: 'POST',
-        setupRequest: (request: any) => {
-          const { headers, body } = prepared[next++ % prepared.length]!;
-          request.headers = headers;
-          request.body = body;
-          return request;
-        },
-      },
-    ],
-  } as autocannon.Options);
-}
-
-const fmt = (n: number, digits = 0) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+/** Heartbeats rotating over the fleet's keys (bench/lib.ts), with this benchmark's defaults. */
+const drive = (url: string, fleet: { identifier: string; key: string }[], options: Partial<autocannon.Options> = {}) =>
+  driveHeartbeats(url, fleet, { connections: CONNECTIONS, amount: REQUESTS, ...options });
 
 async function main() {
   const dataDir = mkdtempSync(join(tmpdir(), 'hf-bench-'));
@@ -137,13 +48,10 @@ async function main() {
   spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
   // Each key sends far more than a sidecar would: the per-key limit stays in the path but never trips.
   const hfEnv = { DATA_DIR: dataDir, PORT: '0', HARBORFORGE_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn', HEARTBEAT_RATE_LIMIT: '1000000000' };
-  // The same Node flags as `npm start` (package.json), unless BENCH_SERVER_FLAGS says otherwise.
-  const startScript: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
-  const defaultFlags = startScript.replace(/^node\s+/, '').replace(/\s*dist\/main\.mjs.*$/, '');
-  const serverFlags = (process.env.BENCH_SERVER_FLAGS ?? defaultFlags).split(' ').filter(Boolean);
-  console.log(`server flags: ${serverFlags.join(' ') || '(none)'}`);
-  let hf = await start([...serverFlags, 'dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
-  const bare = await start(['bench/bare-server.mjs'], {}, /listening (\d+)/);
+  const flags = serverFlags(root);
+  console.log(`server flags: ${flags.join(' ') || '(none)'}`);
+  let hf = await start([...flags, 'dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//, root);
+  const bare = await start(['bench/bare-server.mjs'], {}, /listening (\d+)/, root);
   try {
     // Register the fleet through the real API.
     const fleet: { identifier: string; key: string; id: string }[] = [];
@@ -202,7 +110,7 @@ async function main() {
     // The 9,000 extra servers are inserted directly (registration speed is not what is measured);
     // a restart makes the server load them, as after any restart.
     await hf.stop();
-    hf = await start([...serverFlags, 'dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//);
+    hf = await start([...flags, 'dist/main.mjs'], hfEnv, /status page http:\/\/127\.0\.0\.1:(\d+)\//, root);
     const reportAll = await drive(hf.url, bigFleet, { amount: bigFleet.length, connections: 32 });
     const background = drive(hf.url, bigFleet, { overallRate: 333, connections: 8, amount: 333 * 11 });
     await new Promise((r) => setTimeout(r, 1000));
@@ -310,6 +218,7 @@ const modes: Record<string, () => Promise<unknown>> = {
   channels: () => import('./channels.ts').then((mode) => mode.runChannelsBench()),
   sweep: () => import('./sweep.ts').then((mode) => mode.benchSweep()),
   hostile: () => import('./hostile.ts').then((mode) => mode.benchHostile()),
+  scale: () => import('./scale.ts').then((mode) => mode.main()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),
