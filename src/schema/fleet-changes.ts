@@ -1,5 +1,7 @@
 import { builder } from '../builder.ts';
 import { FLEET_SIZED } from '../operation-cost.ts';
+import type { ServerStatus } from '../services/status.ts';
+import { subscriptionArgs } from './subscription-args.ts';
 import { ServiceError } from '../services/errors.ts';
 import type { FleetChangesEvent } from '../services/fleet-changes.ts';
 import { MAX_PAGE_SIZE } from '../services/overview.ts';
@@ -37,7 +39,8 @@ builder.subscriptionField('fleetChanges', (t) =>
       first: t.arg.int({ required: false, description: 'Reset events carry the first rows of the filtered fleet, in identifier order.' }),
       ...filterArgs(t.arg),
     },
-    subscribe: (_root, args, { overview, backlog }) => {
+    subscribe: (_root, _jitArgs, { overview, backlog }, info) => {
+      const args = subscriptionArgs<{ since?: string | null; ids?: string[] | null; identifiers?: string[] | null; first?: number | null; status?: ServerStatus[] | null; search?: string | null }>(info);
       if ((args.ids?.length ?? 0) > MAX_WATCHED || (args.identifiers?.length ?? 0) > MAX_WATCHED) {
         throw new ServiceError('BAD_USER_INPUT', `ids: at most ${MAX_WATCHED} servers (identifiers likewise)`);
       }

@@ -199,7 +199,8 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
     const relevant = changed.length > 0 || removed.length > 0 || !sameTotals(this.lastTotals, totals);
     if (!first && !relevant) {
       // Nothing for this subscriber; still tell it the version now and then while the fleet changes.
-      if (now - this.lastEmitAt < MAX_SILENCE_MS || seq === this.lastSentSeq) {
+      // (Ticks come every intervalMs: waiting for the tick at or past 1 s would average less than one a second.)
+      if (now - this.lastEmitAt + this.hub.options.intervalMs / 2 < MAX_SILENCE_MS || seq === this.lastSentSeq) {
         this.since = seq;
         return null;
       }

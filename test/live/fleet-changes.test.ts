@@ -141,6 +141,9 @@ describe('fleetChanges', () => {
     const reset = (await foreign.waitFor((p) => !!p.data?.fleetChanges)).data.fleetChanges;
     expect(reset.reset).toBe(true);
     expect(reset.changed).toHaveLength(2); // the first page, as asked
+    // Arguments written in the document (not variables) count too.
+    const literal = track(subscribeWs(wsClient(server.url), `subscription { fleetChanges(first: 1, since: "x.1") { reset changed { id } } }`));
+    expect((await literal.waitFor((p) => !!p.data?.fleetChanges)).data.fleetChanges.changed).toHaveLength(1);
 
     // The change log keeps 200 versions here: 250 heartbeats later, `version` is too old.
     const old = (await fresh()).version;
