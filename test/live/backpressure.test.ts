@@ -1,12 +1,13 @@
 // A subscriber that stops reading (graphql-ws and SSE) must not make the server buffer without
 // bound: fleetChanges holds its events back (then sends one coalesced event or a reset) and
-// overviewUpdated keeps only the latest overview for it. The fleet here is put into the overview
-// through the real pub/sub (as another instance's events would arrive), large enough that every
-// event is hundreds of kilobytes.
+// overviewUpdated keeps only the latest overview for it. The fleet is bulk-inserted; its changes
+// arrive through the real pub/sub (as heartbeats on another instance would), fast, and large
+// enough that every event is hundreds of kilobytes.
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { ServerView } from '../../src/services/views.ts';
+import { insertBulkFleet } from '../helpers/bulk-fleet.ts';
 import { startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
 
 const FLEET = 3000;
@@ -14,22 +15,23 @@ const ROW = 'id identifier name status lastSeenAt cpuPct agents { id name }';
 const CHANGES = `subscription { fleetChanges { version reset totals { servers } changed { ${ROW} } removed } }`;
 const OVERVIEW = `subscription { overviewUpdated { totals { servers } servers { ${ROW} } } }`;
 
-function view(i: number, cpuPct: number): ServerView {
+/** Server i of the bulk fleet (test/helpers/bulk-fleet.ts), as a heartbeat in round `round` would show it. */
+function view(i: number, round: number): ServerView {
   const now = new Date();
   return {
-    id: `bp-${i}`,
-    identifier: `bp-${String(i).padStart(5, '0')}`,
+    id: `bp-id-${i}`,
+    identifier: `bp-${String(i).padStart(6, '0')}`,
     name: `Backpressure server ${i} `.padEnd(180, 'x'),
     createdAt: now,
     intervalSeconds: 30,
     graceSeconds: 60,
     status: 'ONLINE',
     lastSeenAt: now,
-    heartbeatCount: 1,
+    heartbeatCount: round + 1,
     openclawVersion: '2026.9.6',
     pluginVersion: '0.1.0',
     agents: [{ id: 'alpha', name: 'alpha' }],
-    cpuPct,
+    cpuPct: round % 100,
     memPct: 1,
     diskPct: 1,
     swapPct: 0,
@@ -84,12 +86,16 @@ describe('backpressure', () => {
   let round = 0;
   const publishAll = () => {
     round++;
-    for (let i = 0; i < FLEET; i++) server.app.services.pubsub.publish('server:updated', view(i, round % 100));
+    for (let i = 0; i < FLEET; i++) server.app.services.pubsub.publish('server:updated', view(i, round));
   };
-  /** Every server changes every 50 ms for `ms`: unbounded buffering would queue ~1 MB per event per stalled client. */
-  const churn = async (ms: number) => {
-    const until = Date.now() + ms;
-    while (Date.now() < until) {
+  /**
+   * Every server changes, `rounds` times, 50 ms apart: unbounded buffering would queue ~1 MB per
+   * round per stalled client. Counted in rounds, not time, so that a slow machine still produces
+   * more than the socket buffers can hold; few enough that the stall stays shorter than
+   * graphql-ws's keep-alive (a client that answers no ping for 12 s is disconnected).
+   */
+  const churn = async (rounds: number) => {
+    for (let i = 0; i < rounds; i++) {
       publishAll();
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -97,12 +103,14 @@ describe('backpressure', () => {
 
   beforeAll(async () => {
     server = await startTestServer({ fleetChangesIntervalMs: 100, fleetChangeLogSize: 4_000, subscriberMaxBacklogBytes: 256 * 1024 });
+    insertBulkFleet(server.dataDir, FLEET, { prefix: 'bp' });
+    server.app.overview.resync();
     await server.app.overview.ready();
     publishAll();
   });
   afterAll(async () => server?.stop());
 
-  it('fleetChanges: a stalled graphql-ws or SSE client gets nothing while stalled, then a reset; a reading client keeps up', async () => {
+  it('fleetChanges: a stalled graphql-ws or SSE client gets nothing while stalled, then a reset; a reading client keeps up', { timeout: 90_000 }, async () => {
     const stalledWs = rawWs(server.url, CHANGES);
     const stalledSse = rawSse(server.url, CHANGES);
     const reader = rawWs(server.url, CHANGES);
@@ -112,7 +120,7 @@ describe('backpressure', () => {
       stalledSse.stall();
       const readerBefore = reader.state.events.length;
       const memoryBefore = bufferedMb();
-      await churn(5000);
+      await churn(15);
       const growth = bufferedMb() - memoryBefore;
       // ~50 events of ~1 MB each were due to each stalled client: none of them piled up in the
       // server (the kernel's socket buffers, bounded by the OS, hold what was in flight).
@@ -125,9 +133,13 @@ describe('backpressure', () => {
       const sseBytes = stalledSse.state.bytes;
       stalledWs.resume();
       stalledSse.resume();
-      for (const client of [stalledWs, stalledSse]) {
+      for (const [name, client] of [['graphql-ws', stalledWs], ['SSE', stalledSse]] as const) {
         // The ring (4,000 changes) overflowed while it was stalled: it is told to start over.
-        await waitFor(() => client.state.events.some((e, i) => i > 0 && e.fleetChanges.reset), { what: 'a reset after the stall', timeoutMs: 15_000 });
+        await waitFor(() => client.state.events.some((e, i) => i > 0 && e.fleetChanges.reset), { what: `a reset after the stall (${name})`, timeoutMs: 15_000 }).catch(
+          (error) => {
+            throw new Error(`${error.message}: ${JSON.stringify(client.state.events.map((e) => [e.fleetChanges.version, e.fleetChanges.reset, e.fleetChanges.changed.length]))} now ${server.app.overview.log.version()}`);
+          },
+        );
       }
       // What reached each client after the stall is bounded by the socket buffers plus a few events, not ~50 MB.
       expect(stalledWs.state.bytes - wsBytes).toBeLessThan(25 * 1024 * 1024);
@@ -146,7 +158,7 @@ describe('backpressure', () => {
     }
   });
 
-  it('overviewUpdated: a stalled client costs one pending overview, not a queue', { timeout: 60_000 }, async () => {
+  it('overviewUpdated: a stalled client costs one pending overview, not a queue', { timeout: 90_000 }, async () => {
     const stalled = rawWs(server.url, OVERVIEW);
     const reader = rawWs(server.url, OVERVIEW);
     try {
@@ -154,7 +166,7 @@ describe('backpressure', () => {
       stalled.stall();
       const memoryBefore = bufferedMb();
       const readerBefore = reader.state.events.length;
-      await churn(10_000);
+      await churn(15);
       expect(bufferedMb() - memoryBefore).toBeLessThan(20);
       const pushes = reader.state.events.length - readerBefore;
       expect(pushes).toBeGreaterThan(5);
