@@ -11,6 +11,7 @@ import { SERVER_STATUSES, type ServerStatus } from '../services/status.ts';
 import type { ServerView } from '../services/views.ts';
 import './endpoints.ts';
 import { openApiDocument } from './openapi.ts';
+import { handleMetricsExport } from './metrics-export.ts';
 import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
 import { overviewArgsFromQuery } from './overview.ts';
 
@@ -113,6 +114,9 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
       for (const [name, value] of Object.entries(reply.headers ?? {})) response.headers.set(name, value);
       return response;
     }
+
+    const exported = await handleMetricsExport(services, deps.envAdminToken, request);
+    if (exported) return exported;
 
     if (path === '/monitor/public/overview' && request.method === 'GET') {
       const session = await authenticate(services, deps.envAdminToken, request.headers.get('authorization'));

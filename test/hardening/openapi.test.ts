@@ -86,6 +86,10 @@ describe('GET /monitor/openapi.json', () => {
     conforms('PATCH', '/monitor/admin/servers/{id}', await rest('PATCH', `/monitor/admin/servers/${id}`, { body: { name: 'Renamed', grace_seconds: 90 } }));
     conforms('PATCH', '/monitor/admin/servers/{id}', await rest('PATCH', `/monitor/admin/servers/${id}`, { body: { grace_seconds: -1 } }));
     conforms('PATCH', '/monitor/admin/servers/{id}', await rest('PATCH', '/monitor/admin/servers/nope', { body: { name: 'x' } }));
+    const range = `from=${new Date(Date.now() - 3_600_000).toISOString()}&to=${new Date().toISOString()}`;
+    conforms('GET', '/monitor/admin/servers/{id}/metrics', await rest('GET', `/monitor/admin/servers/${id}/metrics?${range}`));
+    conforms('GET', '/monitor/admin/servers/{id}/metrics', await rest('GET', `/monitor/admin/servers/${id}/metrics?${range}&format=xml`));
+    conforms('GET', '/monitor/admin/servers/{id}/metrics', await rest('GET', `/monitor/admin/servers/nope/metrics?${range}`));
     conforms('DELETE', '/monitor/admin/servers/{id}/api-key', await rest('DELETE', `/monitor/admin/servers/${id}/api-key`));
     conforms('DELETE', '/monitor/admin/servers/{id}', await rest('DELETE', `/monitor/admin/servers/${id}`));
     conforms('DELETE', '/monitor/admin/servers/{id}', await rest('DELETE', `/monitor/admin/servers/${id}`));

@@ -10,7 +10,7 @@ import { metricSeries, planSeries, pruneHistory, rollUp } from '../../src/servic
 import { METRICS, TIERS } from '../../src/db/history.ts';
 import { DEFAULT_HISTORY } from '../../src/config.ts';
 import { freshPostgresSchema, postgresAvailable } from '../helpers/services.ts';
-import { startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN_TOKEN, startTestServer, type TestServer } from '../helpers/server.ts';
 
 const hasPostgres = await postgresAvailable();
 const DAY = 86_400_000;
@@ -249,6 +249,32 @@ for (const provider of ['sqlite', 'postgres'] as const) {
       expect(await error({ max: 1_000_000 })).toMatchObject({ message: expect.stringMatching(/^maxPoints:/), extensions: { code: 'BAD_USER_INPUT' } });
       expect(await error({ to: new Date(T0 + 200 * 366 * DAY).toISOString() })).toMatchObject({ message: expect.stringMatching(/^to:/), extensions: { code: 'BAD_USER_INPUT' } });
       expect(await error({ id: 'nope' })).toMatchObject({ extensions: { code: 'NOT_FOUND' } });
+    });
+
+    it('exports the same series as CSV and JSON over REST (admin)', async () => {
+      const s = servers[0]!;
+      const from = new Date(T0).toISOString();
+      const to = new Date(T0 + 2 * 3_600_000).toISOString();
+      const { data } = await server.gql(
+        `query ($id: ID!, $from: DateTime!, $to: DateTime!) { metrics(serverId: $id, from: $from, to: $to, maxPoints: 8) { resolutionSeconds points { at cpuPct { avg min max count } } } }`,
+        { id: s.id, from, to },
+      );
+      const path = `/monitor/admin/servers/${s.id}/metrics?from=${from}&to=${to}&resolution=900`;
+      const json = await server.rest('GET', path);
+      expect(json.status).toBe(200);
+      expect(json.body).toMatchObject({ server_id: s.id, resolution_seconds: 900 });
+      expect(json.body.points.map((p: any) => ({ at: p.at, cpuPct: p.cpu_pct }))).toEqual(data.metrics.points);
+      const csv = await fetch(`${server.url}${path}&format=csv`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+      expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
+      const lines = (await csv.text()).trim().split('\r\n');
+      expect(lines[0]!.split(',').slice(0, 6)).toEqual(['at', 'resolution_seconds', 'cpu_pct_avg', 'cpu_pct_min', 'cpu_pct_max', 'cpu_pct_count']);
+      expect(lines.length).toBe(data.metrics.points.length + 1);
+      const first = data.metrics.points[0];
+      expect(lines[1]!.split(',').slice(0, 6)).toEqual([first.at, '900', String(first.cpuPct.avg), String(first.cpuPct.min), String(first.cpuPct.max), String(first.cpuPct.count)]);
+      expect((await server.rest('GET', `${path}&format=xml`)).body).toMatchObject({ error: 'BAD_USER_INPUT', message: expect.stringMatching(/^format:/) });
+      expect((await server.rest('GET', path.replace(/from=[^&]+/, 'from=yesterday'))).status).toBe(400);
+      expect((await server.rest('GET', path, { token: null })).status).toBe(401);
+      expect((await server.rest('GET', path.replace(s.id, 'nope'))).status).toBe(404);
     });
 
     it('version changes are written when versions or agents change, not with every heartbeat', async () => {
