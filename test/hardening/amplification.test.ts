@@ -30,7 +30,7 @@ describe.each([
   // With aliases and tokens let through, the cost limit alone must refuse it before execution. Not
   // timed: graphql-js's own validation of a 95 KB document takes longer than 100 ms on a loaded
   // 2-core machine, which is why the token limit comes first.
-  { name: 'aliases and tokens unlimited (refused by the cost limit)', options: { graphqlMaxAliases: 100_000, graphqlMaxTokens: 1_000_000 }, limit: 'cost', fast: false },
+  { name: 'aliases and tokens unlimited (refused by the cost limit)', options: { graphqlMaxAliases: 100_000, graphqlMaxTokens: 1_000_000, wsMaxPayloadBytes: 1_000_000 }, limit: 'cost', fast: false },
 ])('1,000 aliases of the overview at 3,000 servers, $name', ({ options, limit, fast }) => {
   let server: TestServer;
   beforeAll(async () => {
@@ -46,7 +46,10 @@ describe.each([
     for (const [name, send] of Object.entries(TRANSPORTS)) {
       const { value } = await timed(() => send(server.url, document));
       expect(value.data ?? null, name).toBeNull();
-      expect(value.errors?.[0]?.extensions, name).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit });
+      // With the default 64 KiB WS_MAX_PAYLOAD_BYTES the 95 KB message never reaches the parser:
+      // graphql-ws closes the socket with 1009 (message too big).
+      const expected = name === 'graphql-ws' && limit === 'tokens' ? { code: 1009 } : { code: 'QUERY_TOO_COMPLEX', limit };
+      expect(value.errors?.[0]?.extensions, name).toMatchObject(expected);
     }
     if (fast) {
       // Timed over plain HTTP on a kept-alive connection, so that what is measured is the refusal,
