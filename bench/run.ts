@@ -219,6 +219,7 @@ const modes: Record<string, () => Promise<unknown>> = {
   sweep: () => import('./sweep.ts').then((mode) => mode.benchSweep()),
   hostile: () => import('./hostile.ts').then((mode) => mode.benchHostile()),
   scale: () => import('./scale.ts').then((mode) => mode.main()),
+  alerts: () => import('./alerts.ts').then((mode) => mode.runAlertsBench()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),

@@ -225,11 +225,17 @@ export class AlertEngine {
     });
     const rows = await prisma.alertState.findMany({ where: { OR: missing.map((p) => ({ ruleId: p.rule.id, serverId: p.server.id })) } });
     for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
-    for (const p of missing) p.stored = this.states.get(keyOf(p.rule.id, p.server.id)) ?? null;
+    // The decision was made from "no row" (OK, seq 0): if another instance created the row and moved
+    // it on meanwhile, the conditional update on seq 0 fails, as it must.
+    for (const p of missing) {
+      const row = this.states.get(keyOf(p.rule.id, p.server.id));
+      p.stored = row ? { ...row, seq: 0 } : null;
+    }
   }
 
-  private async commit(batch: Pending[], now: Date): Promise<void> {
-    await this.ensureRows(batch, now);
+  private async commit(all: Pending[], now: Date): Promise<void> {
+    await this.ensureRows(all, now);
+    const batch = all.filter((p) => p.stored);
     const { prisma } = this.services.db;
     const won: { p: Pending; seq: number; event: AlertEventView | null }[] = [];
     const lost: Pending[] = [];
