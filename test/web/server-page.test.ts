@@ -64,7 +64,8 @@ describe.skipIf(!available)('server page', () => {
     await charts.first().waitFor();
     expect(await charts.evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-chart')))).toEqual(['CPU', 'Memory', 'Disk', 'Swap', 'Load']);
     for (const chart of await charts.all()) {
-      expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(59);
+      // 24 h at 300 points is 5-minute buckets: the hour of heartbeats fills 12–13 of them.
+      expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThanOrEqual(12);
       expect(await chart.locator('canvas').count()).toBe(1);
     }
     expect(await page.locator('.uptime-day').count()).toBe(90);
