@@ -32,10 +32,6 @@ export const configSchema = z.object({
   HISTORY_1D_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** How often new heartbeats are folded into the rollup tiers. */
   HISTORY_ROLLUP_SECONDS: z.coerce.number().min(1).max(3600).default(60),
-  /** Per-server gauges on /metrics (opt-in: one series per server and metric). */
-  METRICS_PER_SERVER: booleanFlag.default(false),
-  /** At most this many servers get per-server gauges (bounds the label cardinality). */
-  METRICS_PER_SERVER_LIMIT: z.coerce.number().int().min(1).max(100_000).default(1000),
   /** Heartbeats accepted per API key per minute on each instance (429 beyond); 0 turns the limit off. */
   HEARTBEAT_RATE_LIMIT: z.coerce.number().int().min(0).default(120),
   /** How often silent servers are checked for LATE/OFFLINE transitions. */
@@ -100,15 +96,11 @@ export interface HistoryConfig {
   /** Retention in seconds per source (0 = raw heartbeats, else the tier's bucket width); 0 keeps everything. */
   retentionSeconds: Record<0 | 300 | 3600 | 86400, number>;
   rollupIntervalMs: number;
-  perServerMetrics: boolean;
-  perServerMetricsLimit: number;
 }
 
 export const DEFAULT_HISTORY: HistoryConfig = {
   retentionSeconds: { 0: 48 * 3600, 300: 30 * 86_400, 3600: 400 * 86_400, 86400: 0 },
   rollupIntervalMs: 60_000,
-  perServerMetrics: false,
-  perServerMetricsLimit: 1000,
 };
 
 export class ConfigError extends Error {}
@@ -144,8 +136,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         86400: values.HISTORY_1D_RETENTION_DAYS * 86_400,
       },
       rollupIntervalMs: values.HISTORY_ROLLUP_SECONDS * 1000,
-      perServerMetrics: values.METRICS_PER_SERVER,
-      perServerMetricsLimit: values.METRICS_PER_SERVER_LIMIT,
     },
     heartbeatRateLimit: values.HEARTBEAT_RATE_LIMIT,
     statusSweepMs: values.STATUS_SWEEP_MS,

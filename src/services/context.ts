@@ -19,6 +19,6 @@ export interface Services {
   tags: ServerTagIndex;
   /** FIRING alerts per server, for the overview rows' `firingAlerts`. */
   firing: FiringIndex;
-  /** Retention per history tier, rollup cadence, per-server gauges. */
+  /** Retention per history tier and the rollup cadence. */
   history: HistoryConfig;
 }
