@@ -109,7 +109,19 @@ describe.skipIf(!available)('admin page: Alerts', () => {
     await oneOff.getByRole('button', { name: 'Delete' }).click();
     await page.getByRole('dialog', { name: /Delete the silence/ }).getByRole('button', { name: 'Delete silence' }).click();
     await oneOff.waitFor({ state: 'detached' });
+    await page.waitForFunction(() => document.activeElement?.id === 'silences-title', undefined, { timeout: 5_000 });
+    await page.locator('section[aria-labelledby="channels-title"]').screenshot({ path: 'test-results/web-admin-alerts-channels.png' });
     await screenshot(page, 'web-admin-alerts-config');
+    // Every control has an accessible name.
+    const unlabelled = await page.evaluate(() =>
+      [...document.querySelectorAll('input, select, textarea, button')]
+        .filter((element) => {
+          const labelled = (element as HTMLInputElement).labels?.length || element.getAttribute('aria-label') || element.getAttribute('aria-labelledby');
+          return !labelled && !(element.textContent ?? '').trim();
+        })
+        .map((element) => element.outerHTML),
+    );
+    expect(unlabelled).toEqual([]);
 
     // The server reports once, then goes silent: the OFFLINE alert fires, live in the page.
     expect((await server.heartbeat(apiKey, seedHeartbeat(identifier))).status).toBe(200);

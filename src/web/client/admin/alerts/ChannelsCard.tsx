@@ -6,7 +6,7 @@ import { GraphQLRequestError } from '../../shared/graphql.ts';
 import { ConfirmDialog } from '../dialogs.tsx';
 import { createChannel, deleteChannel, testChannel, type Channel, type ChannelKind } from './api.ts';
 import { CHANNEL_FIELDS, CHANNEL_KINDS, channelSummary, KIND_LABEL, settingsFromForm, type FormValues } from './channel-fields.ts';
-import { described, Field, FormError, mutationErrors, type Errors } from './form.tsx';
+import { described, Field, focusHeadingSoon, FormError, mutationErrors, type Errors } from './form.tsx';
 
 interface Props {
   token: string;
@@ -37,7 +37,7 @@ export function ChannelsCard({ token, channels, onAuthFailure, onChange }: Props
   return (
     <section class="card alerts-card" aria-labelledby="channels-title">
       <div class="card-head">
-        <h2 id="channels-title">Channels</h2>
+        <h2 id="channels-title" tabIndex={-1}>Channels</h2>
         <span class="muted small">Where notifications go</span>
       </div>
       {channels.length === 0 ? (
@@ -100,6 +100,7 @@ export function ChannelsCard({ token, channels, onAuthFailure, onChange }: Props
             }
             onChange(channels.filter((item) => item.id !== deleting.id));
             setDeleting(null);
+            focusHeadingSoon('channels-title');
           }}
         >
           <p>Rules that use it stop notifying through it, and its undelivered notifications are dropped.</p>

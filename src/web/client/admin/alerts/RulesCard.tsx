@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { GraphQLRequestError } from '../../shared/graphql.ts';
 import { ConfirmDialog } from '../dialogs.tsx';
 import { createRule, deleteRule, type Channel, type Metric, type Operator, type Rule, type RuleKind, type ServerChoice } from './api.ts';
-import { described, Field, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
+import { described, Field, focusHeadingSoon, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
 import { formatDuration } from '../../shared/format.ts';
 import { METRICS, RULE_KINDS, ruleCondition, scopeText } from './rule-text.ts';
 import { ServerPicker } from './ServerPicker.tsx';
@@ -25,7 +25,7 @@ export function RulesCard({ token, rules, channels, serverNames, onAuthFailure, 
   return (
     <section class="card alerts-card" aria-labelledby="rules-title">
       <div class="card-head">
-        <h2 id="rules-title">Rules</h2>
+        <h2 id="rules-title" tabIndex={-1}>Rules</h2>
         <span class="muted small">When to notify</span>
       </div>
       {rules.length === 0 ? (
@@ -94,6 +94,7 @@ export function RulesCard({ token, rules, channels, serverNames, onAuthFailure, 
             }
             onChange(rules.filter((item) => item.id !== deleting.id));
             setDeleting(null);
+            focusHeadingSoon('rules-title');
           }}
         >
           <p>Its open alerts end without a RESOLVED notification.</p>

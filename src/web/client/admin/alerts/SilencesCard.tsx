@@ -5,7 +5,7 @@ import { Ago } from '../../shared/components.tsx';
 import { GraphQLRequestError } from '../../shared/graphql.ts';
 import { ConfirmDialog } from '../dialogs.tsx';
 import { createSilence, deleteSilence, type ServerChoice, type Silence, type SilenceInput, type Weekday } from './api.ts';
-import { described, Field, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
+import { described, Field, focusHeadingSoon, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
 import { DAY_LABEL, scopeText, silenceWhen, WEEKDAYS } from './rule-text.ts';
 import { ServerPicker } from './ServerPicker.tsx';
 
@@ -23,7 +23,7 @@ export function SilencesCard({ token, silences, serverNames, onAuthFailure, onCh
   return (
     <section class="card alerts-card" aria-labelledby="silences-title">
       <div class="card-head">
-        <h2 id="silences-title">Silences</h2>
+        <h2 id="silences-title" tabIndex={-1}>Silences</h2>
         <span class="muted small">Maintenance windows: alerts are recorded, not sent</span>
       </div>
       {silences.length === 0 ? (
@@ -93,6 +93,7 @@ export function SilencesCard({ token, silences, serverNames, onAuthFailure, onCh
             }
             onChange(silences.filter((item) => item.id !== deleting.id));
             setDeleting(null);
+            focusHeadingSoon('silences-title');
           }}
         >
           <p>Alerts it holds back that are still firing are sent now.</p>

@@ -58,6 +58,11 @@ export function FormError({ error }: { error?: string }) {
   ) : null;
 }
 
+/** After deleting a row its button is gone: keyboard focus goes to the card's heading instead of the page's start. */
+export function focusHeadingSoon(id: string): void {
+  requestAnimationFrame(() => document.getElementById(id)?.focus());
+}
+
 /** "a, b ,c" → ["a", "b", "c"]. */
 export function splitList(text: string): string[] {
   return text
