@@ -1,3 +1,4 @@
+import { subscriptionArgs } from './subscription-args.ts';
 import { resolveCursorConnection } from '@pothos/plugin-relay';
 import { builder } from '../builder.ts';
 import { SERVER_STATUSES } from '../services/status.ts';
@@ -170,8 +171,11 @@ builder.subscriptionFields((t) => ({
     authScopes: { reader: true },
     description: 'Every heartbeat and change of one server, or of every server when id is omitted.',
     args: { id: t.arg.id({ required: false }) },
-    subscribe: (_root, { id }, { services }) =>
-      id ? services.pubsub.subscribe('server:updated:by-id', String(id)) : services.pubsub.subscribe('server:updated'),
+    // Arguments read from the field node: graphql-jit passes the operation's variables here.
+    subscribe: (_root, _jitArgs, { services }, info) => {
+      const { id } = subscriptionArgs<{ id?: string | null }>(info);
+      return id ? services.pubsub.subscribe('server:updated:by-id', String(id)) : services.pubsub.subscribe('server:updated');
+    },
     resolve: (server) => server,
   }),
 }));

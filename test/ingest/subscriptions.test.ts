@@ -104,6 +104,18 @@ describe('subscriptions', () => {
     expect(all.received.filter((p) => [a.id, b.id].includes(p.data?.serverUpdated.id))).toHaveLength(6);
   });
 
+  it('serverUpdated takes its id written inline as well as through a variable (graphql-jit passes variables to subscribe)', async () => {
+    const a = await server.createServer();
+    const b = await server.createServer();
+    const [keyA, keyB] = [await server.issueKey(a.id), await server.issueKey(b.id)];
+    const inline = track(subscribeWs(wsClient(server.url, ADMIN_TOKEN), `subscription { serverUpdated(id: ${JSON.stringify(a.id)}) { id cpuPct } }`));
+    await new Promise((r) => setTimeout(r, 300));
+    await server.heartbeat(keyB, seedHeartbeat(b.identifier, { cpu_pct: 40 }));
+    await server.heartbeat(keyA, seedHeartbeat(a.identifier, { cpu_pct: 41 }));
+    await inline.waitFor((p) => p.data?.serverUpdated.cpuPct === 41);
+    expect(inline.received.map((p) => p.data.serverUpdated.id)).toEqual([a.id]);
+  });
+
   it('overviewUpdated is public, starts with the current state, and coalesces a storm of heartbeats', async () => {
     const overview = track(subscribeWs(wsClient(server.url), OVERVIEW));
     const first = await overview.waitFor((p) => !!p.data?.overviewUpdated);
