@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { insertBulkFleet } from '../helpers/bulk-fleet.ts';
-import { seedHeartbeat, startTestServer, type TestServer } from '../helpers/server.ts';
+import { ADMIN_TOKEN, seedHeartbeat, startTestServer, type TestServer } from '../helpers/server.ts';
 import { chromiumAvailable, firstRowAt, launchChromium, openPage, recordFirstRow, screenshot } from './browser.ts';
 
 const available = chromiumAvailable();
@@ -131,4 +131,30 @@ describe.skipIf(!available)(`status page with ${FLEET.toLocaleString('en-US')} s
     expect(problems).toEqual([]);
     await context.close();
   });
+
+  it('gives the admin list the same: rows in view only, any position, search on the server, actions on a far row', async () => {
+    const { page, problems, context } = await openPage(browser, `${server.url}/admin`);
+    await page.getByLabel('Admin token').fill(ADMIN_TOKEN);
+    await page.getByLabel('Admin token').press('Enter');
+    await rows(page).first().waitFor();
+    expect(await page.getByText(`${FLEET + 1} servers`).count()).toBe(1);
+    const rowHeight = await rows(page).first().evaluate((row) => (row as HTMLElement).offsetHeight);
+    await scrollTo(page, FLEET * rowHeight);
+    const last = page.locator('tr[data-identifier="fleet-019999"]');
+    await last.waitFor({ timeout: 10_000 });
+    expect(await rows(page).count()).toBeLessThanOrEqual(80);
+    // A key generated for a row far down the list shows in that row.
+    await page.getByRole('button', { name: 'Generate API Key for fleet-019999' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Done' }).click();
+    await last.getByText(/never used/).waitFor();
+
+    await page.getByRole('searchbox', { name: 'Search' }).fill('fleet-01234');
+    await page.getByText(`10 of ${FLEET + 1} servers`).waitFor();
+    expect(await rows(page).count()).toBe(10);
+    await page.getByLabel('Status filter').selectOption('OFFLINE');
+    await page.getByText(`0 of ${FLEET + 1} servers`).or(page.getByText('No server matches these filters.')).first().waitFor();
+    await screenshot(page, 'web-admin-scale');
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 60_000);
 });

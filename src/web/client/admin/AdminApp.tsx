@@ -2,7 +2,9 @@
 // the admin subscriptions.
 import { useCallback, useMemo, useState } from 'preact/hooks';
 import { Ago, ConnectionNotice, Header, LiveBadge } from '../shared/components.tsx';
-import { STATUS_LABEL } from '../shared/format.ts';
+import type { WindowQuery } from '../shared/fleet-window.ts';
+import { STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
+import { useDebounced } from '../shared/useDebounced.ts';
 import { GraphQLRequestError } from '../shared/graphql.ts';
 import { clearToken, readToken, saveToken } from '../shared/session.ts';
 import { AddServerForm } from './AddServerForm.tsx';
@@ -11,7 +13,7 @@ import { deleteServer, generateApiKey, revokeApiKey, type FleetEvent, type Serve
 import { ConfirmDialog, KeyDialog } from './dialogs.tsx';
 import { ServerList, type ServerAction } from './ServerList.tsx';
 import { SignIn } from './SignIn.tsx';
-import { useFleet } from './useFleet.ts';
+import { useFleet, type Fleet } from './useFleet.ts';
 
 export function AdminApp() {
   const [token, setToken] = useState<string | null>(readToken);
@@ -47,13 +49,16 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
     (_error: GraphQLRequestError) => onSignOut('Your token is no longer accepted (revoked or changed). Sign in again.'),
     [onSignOut],
   );
-  const fleet = useFleet(token, onAuthFailure);
+  const [search, setSearch] = useState('');
+  const [status, setStatus] = useState<ServerStatus | null>(null);
+  const debouncedSearch = useDebounced(search, 200);
+  const query = useMemo<WindowQuery>(() => ({ status, search: debouncedSearch.trim(), descending: false }), [status, debouncedSearch]);
+  const fleet = useFleet(token, onAuthFailure, query);
   const [pending, setPending] = useState<Pending | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);
   const [flash, setFlash] = useState<{ text: string; server?: Server; error?: boolean } | null>(null);
   const [highlightId, setHighlightId] = useState<string | null>(null);
 
-  const servers = useMemo(() => [...(fleet.servers?.values() ?? [])], [fleet.servers]);
   const tab = useAdminTab();
   if (tab === 'alerts') return <AlertsTab token={token} onAuthFailure={onAuthFailure} onSignOut={() => onSignOut(null)} />;
 
@@ -69,7 +74,7 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
 
   const generate = async (server: Server) => {
     const result = await guard(() => generateApiKey(token, server.id));
-    fleet.upsert(result.server);
+    fleet.list.patch(result.server);
     setPending({ kind: 'key', server: result.server, apiKey: result.apiKey });
   };
 
@@ -108,7 +113,7 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
           token={token}
           onAuthFailure={onAuthFailure}
           onAdded={(server) => {
-            fleet.upsert(server);
+            fleet.list.refresh(); // the new row takes its place in the list
             setHighlightId(server.id);
             setFlash({ text: `Added ${server.identifier}. Next, generate its API key for the plugin.`, server });
           }}
@@ -117,10 +122,10 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
           {flash ? (
             <p class={flash.error ? 'notice notice-error' : 'notice notice-ok'}>
               {flash.text}
-              {flash.server && fleet.servers?.has(flash.server.id) ? (
+              {flash.server ? (
                 <>
                   {' '}
-                  <button type="button" class="button button-small" onClick={() => onAction('generate', fleet.servers!.get(flash.server!.id)!)}>
+                  <button type="button" class="button button-small" onClick={() => onAction('generate', rowById(fleet, flash.server!))}>
                     Generate API Key now
                   </button>
                 </>
@@ -128,14 +133,23 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
             </p>
           ) : null}
         </div>
-        {fleet.loadError ? (
+        {fleet.list.error && !fleet.list.error.isAuthFailure ? (
           <p class="notice notice-error" role="alert">
-            Could not load the servers: {fleet.loadError.message}
+            Could not load the servers: {fleet.list.error.message}
           </p>
         ) : null}
-        {fleet.servers ? (
-          <ServerList servers={servers} busyId={busyId} highlightId={highlightId} onAction={onAction} />
-        ) : fleet.loadError ? null : (
+        {fleet.list.window.totals ? (
+          <ServerList
+            list={fleet.list}
+            search={search}
+            onSearch={setSearch}
+            status={status}
+            onStatus={setStatus}
+            busyId={busyId}
+            highlightId={highlightId}
+            onAction={onAction}
+          />
+        ) : fleet.list.error ? null : (
           <p class="loading" role="status">
             Loading servers…
           </p>
@@ -166,7 +180,7 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
           onCancel={() => setPending(null)}
           onConfirm={async () => {
             const server = await guard(() => revokeApiKey(token, pending.server.id));
-            fleet.upsert(server);
+            fleet.list.patch(server);
             setPending(null);
             setFlash({ text: `Revoked the API key of ${server.identifier}. Its heartbeats are now refused.` });
           }}
@@ -184,7 +198,7 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
           onCancel={() => setPending(null)}
           onConfirm={async () => {
             await guard(() => deleteServer(token, pending.server.id));
-            fleet.remove(pending.server.id);
+            fleet.list.refresh();
             setPending(null);
             setFlash({ text: `Deleted ${pending.server.identifier}.` });
           }}
@@ -197,6 +211,11 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
       ) : null}
     </>
   );
+}
+
+/** The freshest copy of a server the list holds (a key may have changed since the flash appeared). */
+function rowById(fleet: Fleet, server: Server): Server {
+  return fleet.list.window.rows.find((row) => row.id === server.id) ?? server;
 }
 
 function describeEvent(event: FleetEvent): string {

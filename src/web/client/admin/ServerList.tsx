@@ -1,67 +1,82 @@
-// The admin's server table with the four actions. "Generate Challenge" is deliberately absent:
-// the challenge flow is abandoned upstream, API keys replaced it.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { Ago, ROW_BATCH, ServerNameCell, ServerSearch, ShowMore, StatusPill, Versions } from '../shared/components.tsx';
-import { formatTimestamp, matchesSearch } from '../shared/format.ts';
+// The admin's server table with the four actions, virtualized like the status page: only the
+// rows in view are in the DOM, the rows come a block at a time from the server, and search and
+// the status filter run on the server. "Generate Challenge" is deliberately absent: the challenge
+// flow is abandoned upstream, API keys replaced it.
+import { useCallback } from 'preact/hooks';
+import { Ago, ServerNameCell, ServerSearch, StatusPill, Versions } from '../shared/components.tsx';
+import { rowAt } from '../shared/fleet-window.ts';
+import { formatTimestamp, STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
+import type { LiveWindow } from '../shared/useFleetWindow.ts';
+import { VirtualTable } from '../shared/VirtualTable.tsx';
 import type { Server } from './api.ts';
 
 export type ServerAction = 'generate' | 'revoke' | 'delete';
 
 interface Props {
-  servers: Server[];
+  list: LiveWindow<Server>;
+  search: string;
+  onSearch(search: string): void;
+  status: ServerStatus | null;
+  onStatus(status: ServerStatus | null): void;
   busyId: string | null;
   highlightId: string | null;
   onAction(action: ServerAction, server: Server): void;
 }
 
-/** Rows rendered at first; "Show more" reveals the rest, so a fleet of thousands stays responsive. */
+const HEAD = (
+  <tr>
+    <th scope="col">Status</th>
+    <th scope="col">Server</th>
+    <th scope="col">Last seen</th>
+    <th scope="col">API key</th>
+    <th scope="col">Check-in</th>
+    <th scope="col">Versions</th>
+    <th scope="col">
+      <span class="offscreen">Actions</span>
+    </th>
+  </tr>
+);
 
-export function ServerList({ servers, busyId, highlightId, onAction }: Props) {
-  const [search, setSearch] = useState('');
-  const [limit, setLimit] = useState(ROW_BATCH);
-  useEffect(() => setLimit(ROW_BATCH), [search]);
-  const rows = useMemo(
-    () =>
-      servers
-        .filter((server) => matchesSearch(server, search))
-        .sort((a, b) => a.name.localeCompare(b.name) || a.identifier.localeCompare(b.identifier)),
-    [servers, search],
+export function ServerList({ list, search, onSearch, status, onStatus, busyId, highlightId, onAction }: Props) {
+  const { window: block, loaded } = list;
+  const total = block.totals?.servers ?? 0;
+  const renderRow = useCallback(
+    (server: Server) => <Row key={server.id} server={server} busy={busyId === server.id} highlight={highlightId === server.id} onAction={onAction} />,
+    [busyId, highlightId, onAction],
   );
   return (
     <section class="card" aria-labelledby="servers-title">
       <div class="card-head">
         <h2 id="servers-title">Servers</h2>
-        <ServerSearch search={search} onSearch={setSearch} shown={rows.length} total={servers.length} />
+        <ServerSearch search={search} onSearch={onSearch} shown={block.matching} total={total} />
+        <label class="search">
+          <span class="search-label">Status</span>
+          <select aria-label="Status filter" value={status ?? ''} onChange={(event) => onStatus((event.currentTarget.value || null) as ServerStatus | null)}>
+            <option value="">All</option>
+            {(['ONLINE', 'LATE', 'OFFLINE', 'PENDING'] as const).map((value) => (
+              <option key={value} value={value}>
+                {STATUS_LABEL[value]}
+              </option>
+            ))}
+          </select>
+        </label>
       </div>
-      {servers.length === 0 ? (
+      {loaded && total === 0 ? (
         <p class="empty">No servers yet. Add the first one above, then generate its API key.</p>
-      ) : rows.length === 0 ? (
-        <p class="empty">No server matches “{search}”.</p>
+      ) : loaded && block.matching === 0 ? (
+        <p class="empty">No server matches these filters.</p>
       ) : (
-        <div class="table-wrap">
-          <table class="servers admin-servers" aria-label="Registered servers">
-            <thead>
-              <tr>
-                <th scope="col">Status</th>
-                <th scope="col">Server</th>
-                <th scope="col">Last seen</th>
-                <th scope="col">API key</th>
-                <th scope="col">Check-in</th>
-                <th scope="col">Versions</th>
-                <th scope="col">
-                  <span class="offscreen">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.slice(0, limit).map((server) => (
-                <Row key={server.id} server={server} busy={busyId === server.id} highlight={highlightId === server.id} onAction={onAction} />
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <VirtualTable<Server>
+          label="Registered servers"
+          className="admin-servers"
+          head={HEAD}
+          columnCount={7}
+          count={block.matching}
+          rowAt={(index) => rowAt(block, index)}
+          renderRow={renderRow}
+          onRange={list.onRange}
+        />
       )}
-      <ShowMore total={rows.length} limit={limit} onMore={setLimit} />
     </section>
   );
 }
@@ -95,7 +110,7 @@ function KeyCell({ server }: { server: Server }) {
 function Row({ server, busy, highlight, onAction }: { server: Server; busy: boolean; highlight: boolean; onAction: Props['onAction'] }) {
   const hasActiveKey = Boolean(server.apiKey?.active);
   return (
-    <tr data-identifier={server.identifier} data-status={server.status} class={highlight ? 'row-new' : undefined}>
+    <tr data-identifier={server.identifier} data-status={server.status} class={highlight ? 'vrow row-new' : 'vrow'}>
       <td>
         <StatusPill status={server.status} />
       </td>

@@ -1,6 +1,9 @@
 // Admin operations, all through the public GraphQL contract with the tab's admin token.
+import type { Totals, WindowQuery } from '../shared/fleet-window.ts';
 import type { ServerStatus } from '../shared/format.ts';
 import { request } from '../shared/graphql.ts';
+import type { WindowSource } from '../shared/useFleetWindow.ts';
+import { filterVariables, overviewSource } from '../status/overview.ts';
 
 export interface ApiKeyInfo {
   prefix: string;
@@ -49,9 +52,6 @@ const SERVER_FIELDS = `
   }`;
 
 const VIEWER = `query AdminViewer { viewer { role } }`;
-const SERVERS = `query AdminServers($after: String) {
-  servers(first: 100, after: $after) { edges { node { ...AdminServerFields } } pageInfo { hasNextPage endCursor } }
-} ${SERVER_FIELDS}`;
 const SERVER = `query AdminServer($id: ID!) { server(id: $id) { ...AdminServerFields } } ${SERVER_FIELDS}`;
 const ADD = `mutation AdminAddServer($input: AddServerInput!) { addServer(input: $input) { server { ...AdminServerFields } } } ${SERVER_FIELDS}`;
 const DELETE = `mutation AdminDeleteServer($id: ID!) { deleteServer(id: $id) { deletedServerId } }`;
@@ -60,7 +60,16 @@ const GENERATE = `mutation AdminGenerateApiKey($serverId: ID!) {
 } ${SERVER_FIELDS}`;
 const REVOKE = `mutation AdminRevokeApiKey($serverId: ID!) { revokeApiKey(serverId: $serverId) { server { ...AdminServerFields } } } ${SERVER_FIELDS}`;
 
-export const SERVER_UPDATED_SUBSCRIPTION = `subscription AdminServerUpdated { serverUpdated { ...AdminServerFields } } ${SERVER_FIELDS}`;
+// A block of the list: the row before it (its cursor) comes from the overview's offset paging,
+// the rows with their admin fields from `servers` after that cursor; count, totals and the
+// version to follow them with fleetChanges in the same request.
+const ANCHOR = `query AdminListAnchor($offset: Int!, $status: [ServerStatus!], $search: String) {
+  overview(first: 1, offset: $offset, status: $status, search: $search) { servers { identifier } }
+}`;
+const BLOCK = `query AdminListBlock($first: Int!, $after: String, $status: ServerStatus, $statuses: [ServerStatus!], $search: String) {
+  servers(first: $first, after: $after, status: $status, search: $search) { totalCount edges { node { ...AdminServerFields } } }
+  overview(first: 0, status: $statuses, search: $search) { version generatedAt totals { servers online late offline pending } }
+} ${SERVER_FIELDS}`;
 export const FLEET_EVENTS_SUBSCRIPTION = `subscription AdminFleetEvents {
   fleetEvents { type serverId identifier at status previousStatus }
 }`;
@@ -70,17 +79,36 @@ export async function fetchRole(token: string): Promise<string> {
   return data.viewer.role;
 }
 
-/** Every server, page by page: the admin list filters and updates client-side. */
-export async function fetchAllServers(token: string): Promise<Server[]> {
-  const all: Server[] = [];
-  let after: string | null = null;
-  for (;;) {
-    type Page = { servers: { edges: Array<{ node: Server }>; pageInfo: { hasNextPage: boolean; endCursor: string | null } } };
-    const page: Page = await request<Page>(SERVERS, { after }, token);
-    all.push(...page.servers.edges.map((edge) => edge.node));
-    if (!page.servers.pageInfo.hasNextPage || !page.servers.pageInfo.endCursor) return all;
-    after = page.servers.pageInfo.endCursor;
-  }
+type BlockAnswer = {
+  servers: { totalCount: number; edges: Array<{ node: Server }> };
+  overview: { version: string; generatedAt: string; totals: Totals };
+};
+
+/** The admin list's rows: a block by offset with every admin field, followed live by fleetChanges. */
+export function adminListSource(token: string, onServerTime: (iso: string) => void): WindowSource<Server> {
+  const live = overviewSource(() => token, onServerTime);
+  return {
+    async fetchBlock(query: WindowQuery, offset: number, size: number) {
+      const filter = filterVariables(query);
+      let after: string | null = null;
+      if (offset > 0) {
+        const anchor = await request<{ overview: { servers: Array<{ identifier: string }> } }>(ANCHOR, { offset: offset - 1, ...filter }, token);
+        after = anchor.overview.servers[0]?.identifier ?? null;
+        if (after === null) offset = 0; // the list got shorter than the view: start over from its top
+      }
+      const answer = await request<BlockAnswer>(BLOCK, { first: size, after, status: query.status, statuses: filter.status, search: filter.search }, token);
+      onServerTime(answer.overview.generatedAt);
+      return {
+        offset,
+        servers: answer.servers.edges.map((edge) => edge.node),
+        matching: answer.servers.totalCount,
+        totals: answer.overview.totals,
+        version: answer.overview.version,
+      };
+    },
+    // fleetChanges rows carry the telemetry fields only; applyChanges merges them into the held rows.
+    subscribe: live.subscribe as unknown as WindowSource<Server>['subscribe'],
+  };
 }
 
 export async function fetchServer(token: string, id: string): Promise<Server | null> {

@@ -1,134 +1,73 @@
-// The admin's view of the fleet: loaded once, then kept current by `serverUpdated` (full server
-// objects on every heartbeat or status change) and `fleetEvents` (additions, deletions, key
-// changes). After a lost connection the list is reloaded, since events may have been missed.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+// The admin's view of the fleet: one block of the server list around the scroll position (see
+// useFleetWindow), kept live by `fleetChanges` for those rows, plus `fleetEvents` for what
+// fleetChanges does not carry (keys generated or revoked, settings changed) and for the activity
+// list. After a lost connection the block is refetched, since events may have been missed.
+import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
+import { observeServerTime } from '../shared/clock.ts';
+import type { WindowQuery } from '../shared/fleet-window.ts';
 import { GraphQLRequestError } from '../shared/graphql.ts';
 import { LiveConnection, type LiveStatus } from '../shared/live.ts';
-import {
-  fetchAllServers,
-  fetchServer,
-  FLEET_EVENTS_SUBSCRIPTION,
-  SERVER_UPDATED_SUBSCRIPTION,
-  type FleetEvent,
-  type Server,
-} from './api.ts';
+import { useFleetWindow, type LiveWindow } from '../shared/useFleetWindow.ts';
+import { adminListSource, fetchServer, FLEET_EVENTS_SUBSCRIPTION, type FleetEvent, type Server } from './api.ts';
 
 const RECENT_EVENTS = 20;
 
 export interface Fleet {
-  servers: Map<string, Server> | null;
-  loadError: GraphQLRequestError | null;
+  list: LiveWindow<Server>;
   live: LiveStatus;
   events: FleetEvent[];
-  upsert(server: Server): void;
-  remove(id: string): void;
 }
 
-export function useFleet(token: string, onAuthFailure: (error: GraphQLRequestError) => void): Fleet {
-  const [servers, setServers] = useState<Map<string, Server> | null>(null);
-  const [loadError, setLoadError] = useState<GraphQLRequestError | null>(null);
+export function useFleet(token: string, onAuthFailure: (error: GraphQLRequestError) => void, query: WindowQuery): Fleet {
   const [live, setLive] = useState<LiveStatus>({ state: 'connecting', transport: 'websocket' });
   const [events, setEvents] = useState<FleetEvent[]>([]);
-  // Ids deleted in this session: a late `serverUpdated` for them must not resurrect the row.
-  const deleted = useRef(new Set<string>());
+  const [connection, setConnection] = useState<LiveConnection | null>(null);
+  const source = useMemo(() => adminListSource(token, observeServerTime), [token]);
+  const list = useFleetWindow(source, query, connection);
+  const { refresh, patch } = list;
 
-  // serverUpdated fires on every heartbeat of every server: hundreds per second on a large fleet.
-  // Copying the map and re-rendering per event would swamp the page, so updates are collected
-  // and applied once per animation frame (the latest version of each server wins).
-  const queued = useRef(new Map<string, Server>());
-  const frame = useRef<number | null>(null);
-  const flush = useCallback(() => {
-    frame.current = null;
-    const batch = queued.current;
-    queued.current = new Map();
-    setServers((current) => {
-      const next = new Map(current ?? []);
-      for (const server of batch.values()) if (!deleted.current.has(server.id)) next.set(server.id, server);
-      return next;
-    });
-  }, []);
-  const upsert = useCallback(
-    (server: Server) => {
-      if (deleted.current.has(server.id)) return;
-      queued.current.set(server.id, server);
-      frame.current ??= requestAnimationFrame(flush);
-    },
-    [flush],
-  );
-  useEffect(() => () => void (frame.current !== null && cancelAnimationFrame(frame.current)), []);
+  useEffect(() => {
+    if (list.error?.isAuthFailure) onAuthFailure(list.error);
+  }, [list.error, onAuthFailure]);
 
-  const remove = useCallback((id: string) => {
-    deleted.current.add(id);
-    queued.current.delete(id);
-    setServers((current) => {
-      if (!current?.has(id)) return current;
-      const next = new Map(current);
-      next.delete(id);
-      return next;
-    });
-  }, []);
-
-  const fail = useCallback(
-    (error: GraphQLRequestError) => {
-      if (error.isAuthFailure) onAuthFailure(error);
-      else setLoadError(error);
-    },
-    [onAuthFailure],
-  );
-
-  const load = useCallback(async () => {
-    try {
-      const list = await fetchAllServers(token);
-      setServers(new Map(list.filter((server) => !deleted.current.has(server.id)).map((server) => [server.id, server])));
-      setLoadError(null);
-    } catch (error) {
-      fail(error as GraphQLRequestError);
-    }
-  }, [token, fail]);
-
-  const refresh = useCallback(
+  const reload = useCallback(
     async (id: string) => {
       try {
         const server = await fetchServer(token, id);
-        if (server) upsert(server);
-        else remove(id);
+        if (server) patch(server);
       } catch (error) {
-        if ((error as GraphQLRequestError).code === 'NOT_FOUND') remove(id);
-        else fail(error as GraphQLRequestError);
+        if ((error as GraphQLRequestError).isAuthFailure) onAuthFailure(error as GraphQLRequestError);
       }
     },
-    [token, upsert, remove, fail],
+    [token, patch, onAuthFailure],
   );
 
   useEffect(() => {
-    void load();
-    const connection = new LiveConnection({ token: () => token, onStatus: setLive, onResync: () => void load() });
-    connection.subscribe<{ serverUpdated: Server }>({
-      query: SERVER_UPDATED_SUBSCRIPTION,
-      next: (data) => upsert(data.serverUpdated),
-      error: fail,
-    });
+    const connection = new LiveConnection({ token: () => token, onStatus: setLive, onResync: refresh });
+    setConnection(connection);
     connection.subscribe<{ fleetEvents: FleetEvent }>({
       query: FLEET_EVENTS_SUBSCRIPTION,
       next: ({ fleetEvents: event }) => {
         setEvents((current) => [event, ...current].slice(0, RECENT_EVENTS));
         switch (event.type) {
+          case 'SERVER_ADDED':
           case 'SERVER_DELETED':
-            remove(event.serverId);
+            refresh(); // the list may have shifted around the block
             break;
           case 'STATUS_CHANGED':
           case 'REBOOTED':
-            // serverUpdated carries the full server for these; nothing to fetch.
-            break;
+            break; // fleetChanges carries these
           default:
-            // Added, updated, key generated or revoked: fetch the server's current facts.
-            void refresh(event.serverId);
+            void reload(event.serverId); // key or settings changed: fields fleetChanges does not carry
         }
       },
-      error: fail,
+      error: (error) => (error.isAuthFailure ? onAuthFailure(error) : undefined),
     });
-    return () => connection.dispose();
-  }, [token, load, refresh, upsert, remove, fail]);
+    return () => {
+      connection.dispose();
+      setConnection(null);
+    };
+  }, [token, refresh, reload, onAuthFailure]);
 
-  return { servers, loadError, live, events, upsert, remove };
+  return { list, live, events };
 }

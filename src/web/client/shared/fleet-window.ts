@@ -121,7 +121,8 @@ export function applyChanges<T extends WindowRow>(current: FleetWindow<T>, event
   for (const row of current.rows) {
     const update = updates.get(row.id);
     if (gone.has(row.id) || (update && !rowMatches(update, query))) continue; // left the list
-    rows.push(update ?? row);
+    // Merged, not replaced: a page may hold more fields per row than fleetChanges carries (the admin list).
+    rows.push(update ? { ...row, ...update } : row);
   }
   if (rows.length !== current.rows.length) {
     next.stale = true; // the rows after it moved up; refetch to fill the block's end
@@ -131,6 +132,12 @@ export function applyChanges<T extends WindowRow>(current: FleetWindow<T>, event
   }
   next.rows = rows;
   return next;
+}
+
+/** A row changed by this page itself (a mutation's answer): replaced where the block holds it. */
+export function patchRow<T extends WindowRow>(current: FleetWindow<T>, row: T): FleetWindow<T> {
+  if (!current.rows.some((held) => held.id === row.id)) return current;
+  return { ...current, rows: current.rows.map((held) => (held.id === row.id ? row : held)) };
 }
 
 /** The row at a position of the whole list, if the block holds it. */

@@ -9,6 +9,7 @@ import {
   blockFor,
   covers,
   emptyWindow,
+  patchRow,
   type FleetWindow,
   type WindowChanges,
   type WindowPage,
@@ -40,6 +41,8 @@ export interface LiveWindow<T> {
   onRange(first: number, last: number): void;
   /** Refetch now (after a change made on this page, or a reconnect). */
   refresh(): void;
+  /** Show a row as a mutation returned it, where the block holds it. */
+  patch(row: T): void;
 }
 
 export function useFleetWindow<T extends WindowRow>(source: WindowSource<T>, query: WindowQuery, connection: LiveConnection | null): LiveWindow<T> {
@@ -128,5 +131,6 @@ export function useFleetWindow<T extends WindowRow>(source: WindowSource<T>, que
   }, [connection, source, ids, loaded]);
 
   const refresh = useCallback(() => void load(), [load]);
-  return { window: held, loaded, error, onRange, refresh };
+  const patch = useCallback((row: T) => setWindow((block) => patchRow(block, row)), []);
+  return { window: held, loaded, error, onRange, refresh, patch };
 }
