@@ -49,7 +49,17 @@ describe.skipIf(!available)('two instances on PostgreSQL + Redis', () => {
     const events = subscribeWs(client, `subscription { fleetEvents { type identifier status } }`);
     const updates = subscribeWs(client, `subscription { serverUpdated { identifier status cpuPct } }`);
     const overview = subscribeWs(wsClient(b.url), `subscription { overviewUpdated { servers { identifier status } } }`);
-    await new Promise((r) => setTimeout(r, 500));
+    // B's subscriptions reach Redis asynchronously (a SUBSCRIBE per topic); on a busy machine a fixed
+    // pause is not enough. They are live once an event published by A arrives on both of them.
+    const warmPrefix = `warm-${Date.now()}-`;
+    const deadline = Date.now() + 30_000;
+    for (let n = 0; ; n++) {
+      const seen = (p: any) => (p.data?.fleetEvents?.identifier ?? p.data?.serverUpdated?.identifier ?? '').startsWith(warmPrefix);
+      if (events.received.some(seen) && updates.received.some(seen)) break;
+      if (Date.now() > deadline) throw new Error('B never received an event published by A');
+      await gql(a, `mutation ($i: AddServerInput!) { addServer(input: $i) { server { id } } }`, { i: { identifier: `${warmPrefix}${n}` } });
+      await new Promise((r) => setTimeout(r, 500));
+    }
 
     const identifier = `two-${Date.now()}`;
     const added = await gql(a, `mutation ($i: AddServerInput!) { addServer(input: $i) { server { id } } }`, { i: { identifier } });
