@@ -154,10 +154,6 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
       );
       return rows as SilenceTransition[];
     },
-    async pruneHistory(before) {
-      const result = await pool.query(`DELETE FROM heartbeats WHERE "receivedAt" < $1`, [before]);
-      return result.rowCount ?? 0;
-    },
     async rebaseSilence(since) {
       // Rows are locked in id order, as ingest locks them, so that the two cannot deadlock.
       const result = await pool.query(

@@ -198,7 +198,6 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
   const selectOfflineCandidates = db.prepare(`SELECT serverId, status, offlineAt FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
   const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
   const toOffline = db.prepare(`UPDATE server_states SET status = 'OFFLINE' WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
-  const prune = db.prepare(`DELETE FROM heartbeats WHERE receivedAt < ?`);
   const rebase = db.prepare(`
     UPDATE server_states SET
       lateAt = CASE WHEN status = 'ONLINE' THEN MAX(lateAt, @since + CAST(s.intervalSeconds * 1500 AS INTEGER)) ELSE lateAt END,
@@ -258,9 +257,6 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
         for (const t of transitions) insertStatusChange.run(statusChangeParams({ serverId: t.serverId, fromStatus: t.from, toStatus: t.to, at: t.at, cause: 'SILENCE' }));
       }).immediate();
       return transitions;
-    },
-    async pruneHistory(before) {
-      return prune.run(before.getTime()).changes;
     },
     async rebaseSilence(since) {
       return rebase.run({ since: since.getTime() }).changes;

@@ -149,7 +149,6 @@ export interface FleetStore {
   loadFleet(filter?: { serverIds?: string[] }): Promise<FleetRow[]>;
   /** Moves silent servers to LATE / OFFLINE, each transition exactly once across instances. */
   applySilence(now: Date): Promise<SilenceTransition[]>;
-  pruneHistory(before: Date): Promise<number>;
   /**
    * The backend could not accept heartbeats until `since` (a restart or a database outage), so
    * silence counts from then at the earliest: LATE/OFFLINE thresholds of ONLINE and LATE servers
