@@ -19,7 +19,7 @@ export interface VirtualTableProps<T> {
   count: number;
   rowAt(index: number): T | undefined;
   renderRow(row: T, index: number): VNode;
-  /** Rows [first, last) are in view (without overscan). */
+  /** Rows [first, last) are rendered (in view plus overscan). */
   onRange(first: number, last: number): void;
   /** Scrolls back to the top whenever this changes (a new filter or order). */
   resetKey?: unknown;
@@ -69,7 +69,9 @@ export function VirtualTable<T>({ label, className, head, columnCount, count, ro
   const first = Math.max(0, visibleFirst - OVERSCAN);
   const last = Math.min(count, visibleLast + OVERSCAN);
 
-  useEffect(() => onRange(visibleFirst, Math.max(visibleLast, visibleFirst + 1)), [visibleFirst, visibleLast, onRange]);
+  // The rendered rows, overscan included: those are the ones rowAt is asked for, so a block that
+  // covers only the visible rows would leave the overscan rows as placeholders for good.
+  useEffect(() => onRange(first, Math.max(last, first + 1)), [first, last, onRange]);
   // The first rows decide the measured height (fonts, zoom): measure once they are in.
   useLayoutEffect(() => {
     if (count > 0) schedule();
