@@ -6,9 +6,11 @@ import { seedHeartbeat, startTestServer, waitFor, type TestServer } from '../hel
 import { subscribeSse, subscribeWs, wsClient, type Subscription } from '../helpers/subscriptions.ts';
 
 const ROW = 'id identifier name status lastSeenAt cpuPct';
-const QUERY = `query ($first: Int, $status: [ServerStatus!]) { overview(first: $first, status: $status) { version totals { servers online late offline pending } servers { ${ROW} } } }`;
-const CHANGES = `subscription ($since: String, $status: [ServerStatus!], $ids: [ID!], $first: Int) {
-  fleetChanges(since: $since, status: $status, ids: $ids, first: $first) { version reset totals { servers online late offline pending } changed { ${ROW} } removed }
+const QUERY = `query ($first: Int, $status: [ServerStatus!], $search: String) {
+  overview(first: $first, status: $status, search: $search) { version totals { servers online late offline pending } servers { ${ROW} } }
+}`;
+const CHANGES = `subscription ($since: String, $status: [ServerStatus!], $search: String, $ids: [ID!], $first: Int) {
+  fleetChanges(since: $since, status: $status, search: $search, ids: $ids, first: $first) { version reset totals { servers online late offline pending } changed { ${ROW} } removed }
 }`;
 
 /** What a client holds: rows by id, applied from events. */
@@ -150,5 +152,78 @@ describe('fleetChanges', () => {
     for (let i = 0; i < 250; i++) await server.heartbeat(key, seedHeartbeat(s.identifier, { cpu_pct: i % 100 }));
     const late = track(subscribeWs(wsClient(server.url), CHANGES, { since: old }));
     expect((await late.waitFor((p) => !!p.data?.fleetChanges)).data.fleetChanges.reset).toBe(true);
+  });
+
+  it('filtered views (status, search, ids) converge while servers move in and out of them', async () => {
+    const timing = { intervalSeconds: 10, graceSeconds: 10 };
+    const stem = `mover-${Date.now().toString(36)}`;
+    const movers: { id: string; identifier: string; key: string }[] = [];
+    for (let i = 0; i < 4; i++) {
+      const created = await server.createServer(`${stem}-${i}`, { name: i === 0 ? 'Blue box' : 'Grey box', ...timing });
+      movers.push({ ...created, key: await server.issueKey(created.id) });
+    }
+    for (const m of movers.slice(0, 2)) await server.heartbeat(m.key, seedHeartbeat(m.identifier));
+    const watched = new Set([movers[0]!.id, movers[2]!.id]);
+    // Each view: its fleetChanges arguments, and what a fresh query for it returns.
+    const views: { name: string; args: Record<string, unknown>; query: () => Promise<any> }[] = [
+      { name: 'ONLINE', args: { status: ['ONLINE'] }, query: () => fresh({ status: ['ONLINE'] }) },
+      { name: 'LATE or OFFLINE', args: { status: ['LATE', 'OFFLINE'] }, query: () => fresh({ status: ['LATE', 'OFFLINE'] }) },
+      { name: 'search "blue"', args: { search: 'blue' }, query: () => fresh({ search: 'blue' }) },
+      { name: 'ONLINE and "blue"', args: { status: ['ONLINE'], search: 'BLUE' }, query: () => fresh({ status: ['ONLINE'], search: 'blue' }) },
+      {
+        name: 'two ids',
+        args: { ids: [...watched] },
+        query: async () => {
+          const all = await fresh();
+          return { ...all, servers: all.servers.filter((row: any) => watched.has(row.id)) };
+        },
+      },
+    ];
+    const followers: { view: (typeof views)[number]; sub: Subscription; held: ReturnType<typeof holder>; applied: number }[] = [];
+    for (const view of views) {
+      const first = await view.query();
+      const sub = track(subscribeWs(wsClient(server.url), CHANGES, { since: first.version, ...view.args }));
+      await sub.waitFor((p) => !!p.data?.fleetChanges);
+      expect(sub.received[0]!.data.fleetChanges.reset, view.name).toBe(false);
+      followers.push({ view, sub, held: holder(first.servers), applied: 0 });
+    }
+    const converged = async (what: string) => {
+      let last = '';
+      await waitFor(
+        async () => {
+          for (const follower of followers) {
+            for (; follower.applied < follower.sub.received.length; follower.applied++) follower.held.apply(follower.sub.received[follower.applied]!.data.fleetChanges);
+            const [held, now] = [JSON.stringify(follower.held.sorted()), JSON.stringify((await follower.view.query()).servers)];
+            if (held !== now) return (last = `${follower.view.name}: holds ${held}, fresh ${now}`), false;
+          }
+          return true;
+        },
+        { what, timeoutMs: 8000 },
+      ).catch(() => {
+        throw new Error(`${what}: ${last}`);
+      });
+    };
+    const rename = (m: { id: string }, name: string) =>
+      server.gql(`mutation ($i: UpdateServerInput!) { updateServer(input: $i) { server { id } } }`, { i: { id: m.id, name } });
+
+    await converged('start');
+    await server.heartbeat(movers[2]!.key, seedHeartbeat(movers[2]!.identifier)); // PENDING → ONLINE: into ONLINE
+    await converged('a pending server comes online');
+    await rename(movers[1]!, 'Blue now'); // into the search (and ONLINE and "blue")
+    await converged('renamed into the search');
+    await rename(movers[0]!, 'Grey now'); // out of the search
+    await converged('renamed out of the search');
+    clockOffsetMs += 16_000; // the three that reported go LATE: out of ONLINE, into LATE or OFFLINE
+    await converged('silence: LATE');
+    await server.heartbeat(movers[0]!.key, seedHeartbeat(movers[0]!.identifier)); // back: out of LATE, into ONLINE
+    await converged('a late server reports again');
+    clockOffsetMs += 10_000; // LATE → OFFLINE stays in "LATE or OFFLINE" (a change, not a removal)
+    await converged('silence: OFFLINE');
+    const added = await server.createServer(`${stem}-blue-added`, { name: 'Blue added' });
+    await converged('a server added into the search');
+    await server.gql(`mutation ($id: ID!) { deleteServer(id: $id) { deletedServerId } }`, { id: movers[2]!.id });
+    await server.gql(`mutation ($id: ID!) { deleteServer(id: $id) { deletedServerId } }`, { id: added.id });
+    await converged('deletions, one of them watched by id');
+    expect(followers.find((f) => f.view.name === 'two ids')!.held.sorted().map((row) => row.id)).toEqual([movers[0]!.id]);
   });
 });
