@@ -5,6 +5,7 @@ import { heartbeatBodySchema } from '../services/heartbeat-schema.ts';
 import { addServerInputSchema } from '../services/servers.ts';
 import { SERVER_STATUSES } from '../services/status.ts';
 import { declareEndpoint, restErrorSchema } from './openapi.ts';
+import { REST_ORDERS } from './overview.ts';
 
 const dateTime = z.iso.datetime();
 const status = z.enum(SERVER_STATUSES);
@@ -74,7 +75,7 @@ declareEndpoint({
     offset: z.string().regex(/^\d+$/).optional().describe('skip this many matching rows'),
     status: z.string().optional().describe('comma-separated statuses, e.g. LATE,OFFLINE'),
     search: z.string().max(200).optional().describe('substring of the identifier or name'),
-    order: z.enum(['identifier_asc', 'identifier_desc']).optional(),
+    order: z.enum(REST_ORDERS).optional().describe('problems_first: OFFLINE, LATE, PENDING, then ONLINE, each by identifier (its end_cursor is "STATUS:identifier")'),
   }),
   responses: {
     200: {

@@ -1,8 +1,12 @@
 // GET /monitor/public/overview: the same options as the GraphQL `overview` as query parameters
-// (`first`, `after`, `offset`, `status` — comma-separated —, `search`, `order`). Without any, the
-// whole fleet as before.
+// (`first`, `after`, `offset`, `status` — comma-separated —, `search`, `order`: identifier_asc,
+// identifier_desc or problems_first). Without any, the whole fleet as before.
 import { ServiceError } from '../services/errors.ts';
+import type { OverviewOrder } from '../services/fleet-index.ts';
 import { MAX_PAGE_SIZE, type OverviewArgs } from '../services/overview.ts';
+
+/** The `order` values: the GraphQL OverviewOrder values in lower case. */
+export const REST_ORDERS = ['identifier_asc', 'identifier_desc', 'problems_first'] as const;
 import { SERVER_STATUSES, type ServerStatus } from '../services/status.ts';
 
 function intParam(params: URLSearchParams, name: string, max: number): number | null {
@@ -22,15 +26,15 @@ export function overviewArgsFromQuery(params: URLSearchParams): OverviewArgs {
         return value as ServerStatus;
       })
     : null;
-  const order = (params.get('order') ?? 'identifier_asc').toUpperCase();
-  if (order !== 'IDENTIFIER_ASC' && order !== 'IDENTIFIER_DESC') throw new ServiceError('BAD_USER_INPUT', 'order: must be identifier_asc or identifier_desc');
+  const order = (params.get('order') ?? 'identifier_asc').toLowerCase();
+  if (!REST_ORDERS.includes(order as (typeof REST_ORDERS)[number])) throw new ServiceError('BAD_USER_INPUT', `order: must be one of ${REST_ORDERS.join(', ')}`);
   const search = params.get('search');
   if (search && search.length > 200) throw new ServiceError('BAD_USER_INPUT', 'search: must be at most 200 characters');
   return {
     first: intParam(params, 'first', MAX_PAGE_SIZE),
     offset: intParam(params, 'offset', Number.MAX_SAFE_INTEGER),
     after: params.get('after'),
-    order,
+    order: order.toUpperCase() as OverviewOrder,
     filter: { status, search },
   };
 }

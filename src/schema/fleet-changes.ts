@@ -4,8 +4,9 @@ import type { ServerStatus } from '../services/status.ts';
 import { subscriptionArgs } from './subscription-args.ts';
 import { ServiceError } from '../services/errors.ts';
 import type { FleetChangesEvent } from '../services/fleet-changes.ts';
+import type { OverviewOrder } from '../services/fleet-index.ts';
 import { MAX_PAGE_SIZE } from '../services/overview.ts';
-import { filterArgs, OverviewTotalsRef, toFilter } from './overview.ts';
+import { filterArgs, OverviewOrderEnum, OverviewTotalsRef, toFilter } from './overview.ts';
 import { OverviewServerRef } from './server.ts';
 
 const MAX_WATCHED = 5_000;
@@ -36,11 +37,12 @@ builder.subscriptionField('fleetChanges', (t) =>
       since: t.arg.string({ required: false, description: 'The version you hold (from `overview.version` or an earlier event).' }),
       ids: t.arg.idList({ required: false, description: 'Only these servers (e.g. the rows on screen).' }),
       identifiers: t.arg.stringList({ required: false, description: 'Only these identifiers.' }),
-      first: t.arg.int({ required: false, description: 'Reset events carry the first rows of the filtered fleet, in identifier order.' }),
+      first: t.arg.int({ required: false, description: 'Reset events carry the first rows of the filtered fleet, in `orderBy` order.' }),
+      orderBy: t.arg({ type: OverviewOrderEnum, required: false, defaultValue: 'IDENTIFIER_ASC', description: 'The order of the rows a reset carries (with `first`).' }),
       ...filterArgs(t.arg),
     },
     subscribe: (_root, _jitArgs, { overview, backlog }, info) => {
-      const args = subscriptionArgs<{ since?: string | null; ids?: string[] | null; identifiers?: string[] | null; first?: number | null; status?: ServerStatus[] | null; search?: string | null }>(info);
+      const args = subscriptionArgs<{ since?: string | null; ids?: string[] | null; identifiers?: string[] | null; first?: number | null; orderBy?: OverviewOrder | null; status?: ServerStatus[] | null; search?: string | null }>(info);
       if ((args.ids?.length ?? 0) > MAX_WATCHED || (args.identifiers?.length ?? 0) > MAX_WATCHED) {
         throw new ServiceError('BAD_USER_INPUT', `ids: at most ${MAX_WATCHED} servers (identifiers likewise)`);
       }
@@ -50,7 +52,7 @@ builder.subscriptionField('fleetChanges', (t) =>
         ids: args.ids ? new Set<string>(args.ids.map(String)) : null,
         identifiers: args.identifiers ? new Set(args.identifiers.map(String)) : null,
       };
-      return overview.changes({ filter, since: args.since, first: args.first, backlog });
+      return overview.changes({ filter, since: args.since, first: args.first, order: args.orderBy, backlog });
     },
     resolve: (event) => event,
   }),

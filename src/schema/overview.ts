@@ -20,7 +20,7 @@ export const OverviewTotalsRef = builder.objectRef<Overview['totals']>('Overview
 const OverviewPageInfo = builder.objectRef<Overview['pageInfo']>('OverviewPageInfo').implement({
   fields: (t) => ({
     hasNextPage: t.exposeBoolean('hasNextPage'),
-    endCursor: t.exposeString('endCursor', { nullable: true, description: 'Pass as `after` for the next page (the last row’s identifier).' }),
+    endCursor: t.exposeString('endCursor', { nullable: true, description: 'Pass as `after` for the next page (the last row’s identifier; with PROBLEMS_FIRST its status and identifier).' }),
   }),
 });
 
@@ -36,7 +36,13 @@ const OverviewRef = builder.objectRef<Overview>('Overview').implement({
   }),
 });
 
-export const OverviewOrderEnum = builder.enumType('OverviewOrder', { values: ['IDENTIFIER_ASC', 'IDENTIFIER_DESC'] as const });
+export const OverviewOrderEnum = builder.enumType('OverviewOrder', {
+  values: {
+    IDENTIFIER_ASC: {},
+    IDENTIFIER_DESC: {},
+    PROBLEMS_FIRST: { description: 'OFFLINE, then LATE, PENDING and ONLINE servers, each by identifier (statuses as of the request).' },
+  } as const,
+});
 
 const MAX_SEARCH = 200;
 
@@ -59,7 +65,7 @@ builder.queryField('overview', (t) =>
     type: OverviewRef,
     authScopes: { overview: true },
     description:
-      'Totals for the whole fleet and its servers ordered by identifier. Without arguments every server (compatibility); ' +
+      'Totals for the whole fleet and its servers ordered by identifier (or `orderBy: PROBLEMS_FIRST`). Without arguments every server (compatibility); ' +
       'with `first` a page (next pages with `after: pageInfo.endCursor`, or `offset` to jump), narrowed by `status` and `search`.',
     args: {
       first: t.arg.int({ required: false, description: 'Page size (0–10000).' }),

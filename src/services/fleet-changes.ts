@@ -5,15 +5,16 @@
 // coalesced event — or with a reset, once its version has left the bounded log.
 import type { Services } from './context.ts';
 import type { ChangeLog } from './change-log.ts';
-import { matcher, viewAt, type FleetEntry, type FleetIndex, type OverviewFilter, type OverviewTotals } from './fleet-index.ts';
+import { matcher, viewAt, type FleetEntry, type FleetIndex, type OverviewFilter, type OverviewOrder, type OverviewTotals } from './fleet-index.ts';
 import type { ServerView } from './views.ts';
 
 export interface FleetChangesOptions {
   filter: OverviewFilter;
   /** A version from an earlier event or overview query; unknown or too old → the first event is a reset. */
   since?: string | null;
-  /** Reset events carry the first `first` rows of the filtered, ordered fleet. */
+  /** Reset events carry the first `first` rows of the filtered fleet in this order. */
   first?: number | null;
+  order?: OverviewOrder | null;
   /** Unsent bytes queued on the subscriber's connection (graphql-ws bufferedAmount, SSE writableLength). */
   backlog?: () => number;
 }
@@ -171,7 +172,7 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
   private build(now: number, seq: number, totals: OverviewTotals, first: boolean): FleetChangesEvent | null {
     const { log } = this.hub.source;
     const since = this.since;
-    if (since === null || !log.covers(since)) return this.emit(now, seq, totals, true, this.snapshot(now), []);
+    if (since === null || !log.covers(since)) return this.emit(now, seq, totals, true, this.snapshot(now, seq), []);
     if (!first && seq === since && sameTotals(this.lastTotals, totals)) return null;
     const { index } = this.hub.source;
     const changed: ServerView[] = [];
@@ -195,7 +196,7 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
         removed.push(id); // it may have been in this view before
       }
     });
-    if (overflow) return this.emit(now, seq, totals, true, this.snapshot(now), []);
+    if (overflow) return this.emit(now, seq, totals, true, this.snapshot(now, seq), []);
     const relevant = changed.length > 0 || removed.length > 0 || !sameTotals(this.lastTotals, totals);
     if (!first && !relevant) {
       // Nothing for this subscriber; still tell it the version now and then while the fleet changes.
@@ -209,14 +210,14 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
   }
 
   /** What a reset replaces the subscriber's state with. */
-  private snapshot(now: number): ServerView[] {
+  private snapshot(now: number, seq: number): ServerView[] {
     const { index } = this.hub.source;
     const { ids, identifiers } = this.options.filter;
     if (ids || identifiers) {
       const entries = ids ? [...ids].map((id) => index.byId.get(id)) : [...identifiers!].map((identifier) => index.findByIdentifier(identifier));
       return entries.filter((entry): entry is FleetEntry => !!entry && this.inScope(entry) && (!this.match || this.match(entry, now))).map((entry) => viewAt(entry, now));
     }
-    return this.options.first ? index.page({ first: this.options.first }, this.options.filter, now).servers : [];
+    return this.options.first ? index.page({ first: this.options.first, order: this.options.order }, this.options.filter, now, seq).servers : [];
   }
 
   private emit(now: number, seq: number, totals: OverviewTotals, reset: boolean, changed: ServerView[], removed: string[]): FleetChangesEvent {

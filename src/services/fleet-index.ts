@@ -39,11 +39,27 @@ export interface OverviewFilter {
   identifiers?: ReadonlySet<string> | null;
 }
 
-export type OverviewOrder = 'IDENTIFIER_ASC' | 'IDENTIFIER_DESC';
+export type OverviewOrder = 'IDENTIFIER_ASC' | 'IDENTIFIER_DESC' | 'PROBLEMS_FIRST';
+
+/** PROBLEMS_FIRST lists the statuses in this order, each by identifier. */
+export const PROBLEMS_FIRST: readonly ServerStatus[] = ['OFFLINE', 'LATE', 'PENDING', 'ONLINE'];
+
+const TOTAL_OF: Record<ServerStatus, keyof OverviewTotals> = { OFFLINE: 'offline', LATE: 'late', PENDING: 'pending', ONLINE: 'online' };
+
+/**
+ * A PROBLEMS_FIRST cursor is "<STATUS>:<identifier>" of the last row: a position in the order
+ * that holds whatever that server's status is by the next request. Statuses have no ':', so the
+ * first one splits it (identifiers may contain ':'). Null when it is not such a cursor.
+ */
+export function parseStatusCursor(cursor: string): { rank: number; identifier: string } | null {
+  const colon = cursor.indexOf(':');
+  const rank = colon > 0 ? PROBLEMS_FIRST.indexOf(cursor.slice(0, colon) as ServerStatus) : -1;
+  return rank < 0 ? null : { rank, identifier: cursor.slice(colon + 1) };
+}
 
 export interface PageArgs {
   first?: number | null;
-  /** Cursor: the identifier of the last row of the previous page. */
+  /** Cursor: the identifier of the last row of the previous page (PROBLEMS_FIRST: see parseStatusCursor). */
   after?: string | null;
   /** Rows (matching the filter) to skip, for jumping into a virtualized list. */
   offset?: number | null;
@@ -196,7 +212,8 @@ export class FleetIndex {
    * One page: binary search to the cursor, then a walk that stops after `first` matches (one
    * more to know whether there is a next page). Without `first`, the whole (filtered) fleet.
    */
-  page(args: PageArgs, filter: OverviewFilter, now: number): Page {
+  page(args: PageArgs, filter: OverviewFilter, now: number, seq: number): Page {
+    if (args.order === 'PROBLEMS_FIRST') return this.pageProblemsFirst(args, filter, now, seq);
     const descending = args.order === 'IDENTIFIER_DESC';
     const match = matcher(filter);
     const limit = args.first ?? Infinity;
@@ -227,6 +244,58 @@ export class FleetIndex {
       servers.push(viewAt(entry, now));
     }
     return { servers, hasNextPage, endCursor: servers.length ? servers[servers.length - 1]!.identifier : null };
+  }
+
+  /**
+   * PROBLEMS_FIRST without sorting the fleet: the identifier-sorted array is walked once per
+   * status in priority order, picking that status's rows. The totals (one scan, shared with the
+   * query) bound each walk: a status with no rows is not walked, a walk from the start ends at its
+   * status's last row, and without a search an offset jumps over whole statuses by their counts.
+   */
+  private pageProblemsFirst(args: PageArgs, filter: OverviewFilter, now: number, seq: number): Page {
+    const totals = this.totals(now, seq);
+    const wanted = filter.status?.length ? new Set(filter.status) : null;
+    const rest = matcher({ ...filter, status: null });
+    const cursor = args.after != null ? parseStatusCursor(args.after) : null;
+    const limit = args.first ?? Infinity;
+    let skip = Math.max(0, args.offset ?? 0);
+    const servers: ServerView[] = [];
+    let lastStatus: ServerStatus | null = null;
+    const done = (hasNextPage: boolean): Page => ({
+      servers,
+      hasNextPage,
+      endCursor: lastStatus ? `${lastStatus}:${servers[servers.length - 1]!.identifier}` : null,
+    });
+    const n = this.sorted.length;
+    for (let rank = cursor?.rank ?? 0; rank < PROBLEMS_FIRST.length; rank++) {
+      const status = PROBLEMS_FIRST[rank]!;
+      const count = totals[TOTAL_OF[status]];
+      if ((wanted && !wanted.has(status)) || count === 0) continue;
+      const resuming = cursor?.rank === rank;
+      if (!resuming && !rest) {
+        // Every row of this status matches: its count says all that the walk would.
+        if (skip >= count) {
+          skip -= count;
+          continue;
+        }
+        if (servers.length >= limit) return done(true);
+      }
+      let seen = 0;
+      for (let i = resuming ? this.lowerBound(cursor.identifier, false) : 0; i < n && (resuming || seen < count); i++) {
+        const entry = this.sorted[i]!;
+        if (statusOf(entry, now) !== status) continue;
+        seen++;
+        if (rest && !rest(entry, now)) continue;
+        if (skip > 0) {
+          skip--;
+          continue;
+        }
+        if (servers.length >= limit) return done(true);
+        servers.push(viewAt(entry, now));
+        lastStatus = status;
+      }
+    }
+    return done(false);
   }
 
   clear(): void {

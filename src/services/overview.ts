@@ -9,7 +9,7 @@
 import type { Services } from './context.ts';
 import { ChangeLog } from './change-log.ts';
 import { FleetChangeHub, type FleetChangesOptions, type FleetChangesEvent } from './fleet-changes.ts';
-import { FleetIndex, entryOf, statusOf, type OverviewFilter, type OverviewTotals, type PageArgs } from './fleet-index.ts';
+import { FleetIndex, entryOf, parseStatusCursor, statusOf, type OverviewFilter, type OverviewTotals, type PageArgs } from './fleet-index.ts';
 import { ServiceError } from './errors.ts';
 import { latestOnly } from './latest-only.ts';
 import { toServerView, type ServerView } from './views.ts';
@@ -203,12 +203,15 @@ export class OverviewFeed {
       throw new ServiceError('BAD_USER_INPUT', `first: must be a whole number from 0 to ${MAX_PAGE_SIZE}`);
     }
     if (args.offset != null && (!Number.isInteger(args.offset) || args.offset < 0)) throw new ServiceError('BAD_USER_INPUT', 'offset: must be a whole number >= 0');
+    if (args.order === 'PROBLEMS_FIRST' && args.after != null && !parseStatusCursor(args.after)) {
+      throw new ServiceError('BAD_USER_INPUT', 'after: not a PROBLEMS_FIRST cursor (pass pageInfo.endCursor of a page in that order)');
+    }
     await this.loading;
     const now = this.services.now();
     const nowMs = now.getTime();
     const seq = this.log.seq;
     const filter = args.filter ?? {};
-    const page = this.index.page(args, filter, nowMs);
+    const page = this.index.page(args, filter, nowMs, seq);
     return {
       generatedAt: now,
       version: this.log.version(seq),
