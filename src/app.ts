@@ -36,7 +36,7 @@ export interface AppOptions {
   config: Partial<RequestLimitsConfig> &
     Partial<Pick<Config, 'redisPrefix'>> &
     Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
-    Partial<Pick<Config, 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes' | 'history'>> &
+    Partial<Pick<Config, 'publicOverviewTags' | 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes' | 'history'>> &
     Partial<Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>>;
   db: Database;
   pubsub: PubSub;
@@ -90,7 +90,7 @@ export function createApp(options: AppOptions) {
     metrics,
     limiter: limits.heartbeat,
   };
-  const restDeps = { services, heartbeat, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview };
+  const restDeps = { services, heartbeat, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview, publicOverviewTags: config.publicOverviewTags ?? false };
 
   const maskError = (error: unknown, message: string, isDev?: boolean): Error => {
     const cause = error instanceof GraphQLError ? error.originalError : error;

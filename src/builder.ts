@@ -23,7 +23,7 @@ export interface Context {
   session: Session;
   overview: OverviewFeed;
   ingestor: HeartbeatIngestor;
-  config: Pick<Config, 'publicOverview'> & Partial<Pick<Config, 'alertSendTimeoutMs' | 'telegramApiBase' | 'smtp'>>;
+  config: Pick<Config, 'publicOverview'> & Partial<Pick<Config, 'publicOverviewTags' | 'alertSendTimeoutMs' | 'telegramApiBase' | 'smtp'>>;
   /** Unsent bytes on this subscriber's connection (graphql-ws or SSE), for backpressure. */
   backlog?: () => number;
 }

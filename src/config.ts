@@ -23,6 +23,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** The overview is public by default, like the seed's /monitor/public/overview. */
   PUBLIC_OVERVIEW: booleanFlag.default(true),
+  /** Tags are internal labels: anonymous overview readers neither see them nor filter by them unless this is true. */
+  PUBLIC_OVERVIEW_TAGS: booleanFlag.default(false),
   /** Deprecated alias of HISTORY_RAW_RETENTION_HOURS (× 24), used when that one is not set. */
   HISTORY_RETENTION_DAYS: z.coerce.number().min(0).optional(),
   /** Retention per history tier (0 keeps everything): raw heartbeats, 5-minute, hourly, daily rollups. */
@@ -75,6 +77,7 @@ export interface Config {
   adminToken?: string;
   logLevel: z.infer<typeof configSchema>['LOG_LEVEL'];
   publicOverview: boolean;
+  publicOverviewTags: boolean;
   history: HistoryConfig;
   heartbeatRateLimit: number;
   statusSweepMs: number;
@@ -128,6 +131,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     adminToken: values.HARBORFORGE_ADMIN_TOKEN,
     logLevel: values.LOG_LEVEL,
     publicOverview: values.PUBLIC_OVERVIEW,
+    publicOverviewTags: values.PUBLIC_OVERVIEW_TAGS,
     history: {
       retentionSeconds: {
         0: (values.HISTORY_RAW_RETENTION_HOURS ?? (values.HISTORY_RETENTION_DAYS != null ? values.HISTORY_RETENTION_DAYS * 24 : 48)) * 3600,

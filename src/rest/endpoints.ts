@@ -76,6 +76,10 @@ declareEndpoint({
     status: z.string().optional().describe('comma-separated statuses, e.g. LATE,OFFLINE'),
     search: z.string().max(200).optional().describe('substring of the identifier or name'),
     order: z.enum(REST_ORDERS).optional().describe('problems_first: OFFLINE, LATE, PENDING, then ONLINE, each by identifier (its end_cursor is "STATUS:identifier")'),
+    tag: z
+      .union([z.string(), z.array(z.string())])
+      .optional()
+      .describe('only servers carrying this tag; repeat it (tag=a&tag=b) for servers carrying every one. Needs a token unless PUBLIC_OVERVIEW_TAGS=true'),
   }),
   responses: {
     200: {
@@ -84,10 +88,11 @@ declareEndpoint({
         generated_at: dateTime,
         version: z.string(),
         totals,
-        servers: z.array(publicServer),
+        servers: z.array(publicServer.extend({ tags: z.array(z.string()).optional().describe('with a token, or PUBLIC_OVERVIEW_TAGS=true') })),
         page_info: z.object({ has_next_page: z.boolean(), end_cursor: z.string().nullable() }),
       }),
     },
+    400: { description: 'a query parameter is invalid: the message names it', schema: restErrorSchema },
   },
 });
 
@@ -102,6 +107,7 @@ declareEndpoint({
     search: z.string().optional(),
     limit: z.string().regex(/^\d+$/).optional().describe('1–10000, default 1000'),
     after: z.string().optional().describe('next_after of the previous page'),
+    tag: z.union([z.string(), z.array(z.string())]).optional().describe('only servers carrying this tag; repeat it for servers carrying every one'),
   }),
   responses: { 200: { description: 'a page of servers', schema: z.object({ servers: z.array(server), next_after: z.string().nullable() }) } },
 });

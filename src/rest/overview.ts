@@ -1,9 +1,10 @@
 // GET /monitor/public/overview: the same options as the GraphQL `overview` as query parameters
 // (`first`, `after`, `offset`, `status` — comma-separated —, `search`, `order`: identifier_asc,
-// identifier_desc or problems_first). Without any, the whole fleet as before.
+// identifier_desc or problems_first, `tag` — repeated, every one must be carried, as on
+// /monitor/admin/servers). Without any, the whole fleet as before.
 import { ServiceError } from '../services/errors.ts';
 import type { OverviewOrder } from '../services/fleet-index.ts';
-import { MAX_PAGE_SIZE, type OverviewArgs } from '../services/overview.ts';
+import { MAX_PAGE_SIZE, overviewTagFilter, type OverviewArgs } from '../services/overview.ts';
 
 /** The `order` values: the GraphQL OverviewOrder values in lower case. */
 export const REST_ORDERS = ['identifier_asc', 'identifier_desc', 'problems_first'] as const;
@@ -17,7 +18,7 @@ function intParam(params: URLSearchParams, name: string, max: number): number | 
   return value;
 }
 
-export function overviewArgsFromQuery(params: URLSearchParams): OverviewArgs {
+export function overviewArgsFromQuery(params: URLSearchParams, tagsVisible: boolean): OverviewArgs {
   const statusParam = params.get('status');
   const status = statusParam
     ? statusParam.split(',').map((s) => {
@@ -35,6 +36,6 @@ export function overviewArgsFromQuery(params: URLSearchParams): OverviewArgs {
     offset: intParam(params, 'offset', Number.MAX_SAFE_INTEGER),
     after: params.get('after'),
     order: order.toUpperCase() as OverviewOrder,
-    filter: { status, search },
+    filter: { status, search, tags: overviewTagFilter(params.getAll('tag'), tagsVisible) },
   };
 }

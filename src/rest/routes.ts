@@ -5,7 +5,7 @@ import { generateApiKey, revokeApiKey } from '../services/api-keys.ts';
 import type { Services } from '../services/context.ts';
 import { HTTP_STATUS_BY_CODE, RETRY_AFTER_SECONDS, ServiceError } from '../services/errors.ts';
 import { MAX_HEARTBEAT_BYTES } from '../services/heartbeat-schema.ts';
-import type { OverviewFeed } from '../services/overview.ts';
+import { overviewTagsVisible, type OverviewFeed } from '../services/overview.ts';
 import { addServer, deleteServer, listServers, updateServer } from '../services/servers.ts';
 import { SERVER_STATUSES, type ServerStatus } from '../services/status.ts';
 import type { ServerView } from '../services/views.ts';
@@ -21,6 +21,7 @@ export interface RestDeps {
   overview: OverviewFeed;
   envAdminToken?: string;
   publicOverview: boolean;
+  publicOverviewTags: boolean;
 }
 
 const json = (status: number, body: unknown) =>
@@ -58,9 +59,10 @@ export function serverToRest(server: ServerView) {
   };
 }
 
-function publicServerToRest(server: ServerView) {
+/** A server as the public overview shows it: tags only where the caller may see them (overviewTagsVisible). */
+function publicServerToRest(server: ServerView, tags: readonly string[] | null) {
   const { api_key: _key, interval_seconds: _i, grace_seconds: _g, created_at: _c, tags: _t, ...rest } = serverToRest(server);
-  return rest;
+  return tags ? { ...rest, tags } : rest;
 }
 
 async function readJson(request: Request): Promise<unknown> {
@@ -121,12 +123,13 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
     if (path === '/monitor/public/overview' && request.method === 'GET') {
       const session = await authenticate(services, deps.envAdminToken, request.headers.get('authorization'));
       if (!deps.publicOverview) requireAdmin(session, false);
-      const overview = await deps.overview.query(overviewArgsFromQuery(url.searchParams));
+      const tagsVisible = overviewTagsVisible(session, deps.publicOverviewTags);
+      const overview = await deps.overview.query(overviewArgsFromQuery(url.searchParams, tagsVisible));
       return json(200, {
         generated_at: iso(overview.generatedAt),
         version: overview.version,
         totals: overview.totals,
-        servers: overview.servers.map(publicServerToRest),
+        servers: overview.servers.map((server) => publicServerToRest(server, tagsVisible ? services.tags.get(server.id) : null)),
         page_info: { has_next_page: overview.pageInfo.hasNextPage, end_cursor: overview.pageInfo.endCursor },
       });
     }

@@ -41,14 +41,15 @@ builder.subscriptionField('fleetChanges', (t) =>
       orderBy: t.arg({ type: OverviewOrderEnum, required: false, defaultValue: 'IDENTIFIER_ASC', description: 'The order of the rows a reset carries (with `first`).' }),
       ...filterArgs(t.arg),
     },
-    subscribe: (_root, _jitArgs, { overview, backlog }, info) => {
-      const args = subscriptionArgs<{ since?: string | null; ids?: string[] | null; identifiers?: string[] | null; first?: number | null; orderBy?: OverviewOrder | null; status?: ServerStatus[] | null; search?: string | null }>(info);
+    subscribe: (_root, _jitArgs, context, info) => {
+      const { overview, backlog } = context;
+      const args = subscriptionArgs<{ since?: string | null; ids?: string[] | null; identifiers?: string[] | null; first?: number | null; orderBy?: OverviewOrder | null; status?: ServerStatus[] | null; search?: string | null; tags?: string[] | null }>(info);
       if ((args.ids?.length ?? 0) > MAX_WATCHED || (args.identifiers?.length ?? 0) > MAX_WATCHED) {
         throw new ServiceError('BAD_USER_INPUT', `ids: at most ${MAX_WATCHED} servers (identifiers likewise)`);
       }
       if (args.first != null && (args.first < 0 || args.first > MAX_PAGE_SIZE)) throw new ServiceError('BAD_USER_INPUT', `first: must be from 0 to ${MAX_PAGE_SIZE}`);
       const filter = {
-        ...toFilter(args),
+        ...toFilter(args, context),
         ids: args.ids ? new Set<string>(args.ids.map(String)) : null,
         identifiers: args.identifiers ? new Set(args.identifiers.map(String)) : null,
       };

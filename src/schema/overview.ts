@@ -2,7 +2,8 @@ import type { ArgBuilder } from '@pothos/core';
 import { builder } from '../builder.ts';
 import { FLEET_SIZED } from '../operation-cost.ts';
 import type { OverviewFilter } from '../services/fleet-index.ts';
-import type { Overview } from '../services/overview.ts';
+import { overviewTagFilter, overviewTagsVisible, type Overview } from '../services/overview.ts';
+import type { Context } from '../builder.ts';
 import { ServiceError } from '../services/errors.ts';
 import { OverviewServerRef, ServerStatusEnum } from './server.ts';
 
@@ -32,7 +33,7 @@ const OverviewRef = builder.objectRef<Overview>('Overview').implement({
     totals: t.expose('totals', { type: OverviewTotalsRef }),
     servers: t.expose('servers', { type: [OverviewServerRef], extensions: FLEET_SIZED }),
     pageInfo: t.expose('pageInfo', { type: OverviewPageInfo }),
-    matching: t.int({ description: 'Servers matching status/search on all pages.', resolve: (overview) => overview.matching() }),
+    matching: t.int({ description: 'Servers matching status/search/tags on all pages.', resolve: (overview) => overview.matching() }),
   }),
 });
 
@@ -52,12 +53,17 @@ export function filterArgs(arg: ArgBuilder<Types>) {
   return {
     status: arg({ type: [ServerStatusEnum], required: false, description: 'Only servers in one of these statuses (a single value is accepted too).' }),
     search: arg.string({ required: false, description: 'Case-insensitive substring of the identifier or the name.' }),
+    tags: arg.stringList({
+      required: false,
+      description: 'Only servers carrying every one of these tags (as `servers(tags:)`). Needs a token unless PUBLIC_OVERVIEW_TAGS=true.',
+    }),
   };
 }
 
-export function toFilter(args: { status?: readonly string[] | null; search?: string | null }): OverviewFilter {
+export function toFilter(args: { status?: readonly string[] | null; search?: string | null; tags?: readonly string[] | null }, context: Pick<Context, 'session' | 'config'>): OverviewFilter {
   if (args.search && args.search.length > MAX_SEARCH) throw new ServiceError('BAD_USER_INPUT', `search: must be at most ${MAX_SEARCH} characters`);
-  return { status: args.status as OverviewFilter['status'], search: args.search };
+  const tags = overviewTagFilter(args.tags, overviewTagsVisible(context.session, context.config.publicOverviewTags));
+  return { status: args.status as OverviewFilter['status'], search: args.search, tags };
 }
 
 builder.queryField('overview', (t) =>
@@ -66,7 +72,7 @@ builder.queryField('overview', (t) =>
     authScopes: { overview: true },
     description:
       'Totals for the whole fleet and its servers ordered by identifier (or `orderBy: PROBLEMS_FIRST`). Without arguments every server (compatibility); ' +
-      'with `first` a page (next pages with `after: pageInfo.endCursor`, or `offset` to jump), narrowed by `status` and `search`.',
+      'with `first` a page (next pages with `after: pageInfo.endCursor`, or `offset` to jump), narrowed by `status`, `search` and `tags`.',
     args: {
       first: t.arg.int({ required: false, description: 'Page size (0–10000).' }),
       after: t.arg.string({ required: false, description: 'Cursor: rows after this identifier (in the chosen order).' }),
@@ -74,8 +80,8 @@ builder.queryField('overview', (t) =>
       orderBy: t.arg({ type: OverviewOrderEnum, required: false, defaultValue: 'IDENTIFIER_ASC' }),
       ...filterArgs(t.arg),
     },
-    resolve: (_root, args, { overview }) =>
-      overview.query({ first: args.first, after: args.after, offset: args.offset, order: args.orderBy, filter: toFilter(args) }),
+    resolve: (_root, args, context) =>
+      context.overview.query({ first: args.first, after: args.after, offset: args.offset, order: args.orderBy, filter: toFilter(args, context) }),
   }),
 );
 

@@ -6,6 +6,7 @@ import { addServer, countServers, deleteServer, getServer, listServers, updateSe
 
 type ListFilter = Pick<ListServersArgs, 'status' | 'search' | 'tags'>;
 import type { Agent, ApiKeyView, ServerView } from '../services/views.ts';
+import { overviewTagsVisible } from '../services/overview.ts';
 
 export const ServerStatusEnum = builder.enumType('ServerStatus', {
   values: SERVER_STATUSES,
@@ -50,7 +51,14 @@ function telemetryFields(t: PothosSchemaTypes.ObjectFieldBuilder<PothosSchemaTyp
 
 export const OverviewServerRef = builder.objectRef<ServerView>('OverviewServer').implement({
   description: 'A server as the public overview shows it.',
-  fields: (t) => telemetryFields(t as any),
+  fields: (t) => ({
+    ...telemetryFields(t as any),
+    tags: t.stringList({
+      nullable: true,
+      description: 'Its tags; null for a caller without a token unless PUBLIC_OVERVIEW_TAGS=true (tags are internal labels).',
+      resolve: (server, _args, { services, session, config }) => (overviewTagsVisible(session, config.publicOverviewTags) ? [...services.tags.get(server.id)] : null),
+    }),
+  }),
 });
 
 export const ServerRef = builder.objectRef<ServerView>('Server').implement({

@@ -192,7 +192,7 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
       if (!this.match || this.match(entry, now)) {
         changed.push(viewAt(entry, now));
         overflow = changed.length > MAX_CHANGED_ROWS;
-      } else if (entry.statusSeq > since || entry.textSeq > since) {
+      } else if (entry.statusSeq > since || entry.textSeq > since || entry.tagsSeq > since) {
         removed.push(id); // it may have been in this view before
       }
     });

@@ -13,9 +13,12 @@ export interface FleetEntry {
   text: string;
   /** Version (change-log sequence) of this entry's last visible change. */
   seq: number;
-  /** Version at which its status (by the clock) or its search text last changed: it may have left a filtered view. */
+  /** Version at which its status (by the clock), its search text or its tags last changed: it may have left a filtered view. */
   statusSeq: number;
   textSeq: number;
+  tagsSeq: number;
+  /** The server's tags when this entry was made (from the instance's ServerTagIndex). */
+  tags: readonly string[];
 }
 
 export interface OverviewTotals {
@@ -37,6 +40,8 @@ export interface OverviewFilter {
   ids?: ReadonlySet<string> | null;
   /** Only these identifiers. */
   identifiers?: ReadonlySet<string> | null;
+  /** Only servers carrying every one of these tags (like `servers(tags:)`). */
+  tags?: readonly string[] | null;
 }
 
 export type OverviewOrder = 'IDENTIFIER_ASC' | 'IDENTIFIER_DESC' | 'PROBLEMS_FIRST';
@@ -85,7 +90,9 @@ export function viewAt(entry: FleetEntry, now: number): ServerView {
   return status === entry.view.status ? entry.view : { ...entry.view, status };
 }
 
-export function entryOf(view: ServerView, seq: number): FleetEntry {
+const NO_TAGS: readonly string[] = Object.freeze([]);
+
+export function entryOf(view: ServerView, seq: number, tags: readonly string[] = NO_TAGS): FleetEntry {
   const seen = view.lastSeenAt?.getTime();
   // The stored thresholds when known: after a backend outage they count from its end, not from lastSeenAt.
   return {
@@ -96,11 +103,13 @@ export function entryOf(view: ServerView, seq: number): FleetEntry {
     seq,
     statusSeq: seq,
     textSeq: seq,
+    tagsSeq: seq,
+    tags,
   };
 }
 
 export function isEmptyFilter(filter: OverviewFilter): boolean {
-  return !filter.status?.length && !filter.search?.trim() && !filter.ids && !filter.identifiers;
+  return !filter.status?.length && !filter.search?.trim() && !filter.ids && !filter.identifiers && !filter.tags?.length;
 }
 
 /** A predicate for `filter` (null: everything matches). */
@@ -110,6 +119,8 @@ export function matcher(filter: OverviewFilter): ((entry: FleetEntry, now: numbe
   if (filter.identifiers) tests.push((e) => filter.identifiers!.has(e.view.identifier));
   const search = filter.search?.trim().toLowerCase();
   if (search) tests.push((e) => e.text.includes(search));
+  const tags = filter.tags;
+  if (tags?.length) tests.push((e) => tags.every((tag) => e.tags.includes(tag)));
   if (filter.status?.length) {
     const statuses = new Set(filter.status);
     tests.push((e, now) => statuses.has(statusOf(e, now)));
@@ -196,7 +207,7 @@ export class FleetIndex {
 
   /** Rows matching `filter` (all pages). A status-only filter is answered from the totals. */
   count(filter: OverviewFilter, now: number, seq: number): number {
-    const onlyStatus = !filter.search?.trim() && !filter.ids && !filter.identifiers;
+    const onlyStatus = !filter.search?.trim() && !filter.ids && !filter.identifiers && !filter.tags?.length;
     if (isEmptyFilter(filter)) return this.sorted.length;
     if (onlyStatus) {
       const totals = this.totals(now, seq);

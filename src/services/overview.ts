@@ -10,7 +10,9 @@ import type { Services } from './context.ts';
 import { ChangeLog } from './change-log.ts';
 import { FleetChangeHub, type FleetChangesOptions, type FleetChangesEvent } from './fleet-changes.ts';
 import { FleetIndex, entryOf, parseStatusCursor, statusOf, type OverviewFilter, type OverviewTotals, type PageArgs } from './fleet-index.ts';
+import type { Session } from './admin-tokens.ts';
 import { ServiceError } from './errors.ts';
+import { tagSchema } from './server-tags.ts';
 import { latestOnly } from './latest-only.ts';
 import { toServerView, type ServerView } from './views.ts';
 
@@ -43,6 +45,28 @@ export interface OverviewFeedOptions {
 }
 
 export const MAX_PAGE_SIZE = 10_000;
+const MAX_TAG_FILTER = 50;
+
+/**
+ * Tags are labels admins choose for alert scoping (teams, customers, environments): an anonymous
+ * reader of the public overview neither sees them nor filters by them (a filter would reveal them
+ * one guess at a time) unless PUBLIC_OVERVIEW_TAGS=true. Any token may.
+ */
+export function overviewTagsVisible(session: Session, publicOverviewTags: boolean | undefined): boolean {
+  return session.kind === 'admin' || publicOverviewTags === true;
+}
+
+/** The overview's `tags` filter (every tag must be carried, like `servers(tags:)`), validated and authorized. */
+export function overviewTagFilter(tags: readonly string[] | null | undefined, visible: boolean): string[] | null {
+  if (!tags?.length) return null;
+  if (!visible) throw new ServiceError('UNAUTHENTICATED', 'tags: filtering the overview by tag needs a token (the public overview does not show tags unless PUBLIC_OVERVIEW_TAGS=true)');
+  if (tags.length > MAX_TAG_FILTER) throw new ServiceError('BAD_USER_INPUT', `tags: at most ${MAX_TAG_FILTER}`);
+  for (const tag of tags) {
+    const parsed = tagSchema.safeParse(tag);
+    if (!parsed.success) throw new ServiceError('BAD_USER_INPUT', `tags: "${tag.slice(0, 80)}": ${parsed.error.issues[0]!.message}`);
+  }
+  return [...new Set(tags.map((tag) => tag.trim()))];
+}
 const RESYNC_MS = 60_000;
 /** Updates for a deleted server that were published before its deletion are ignored this long. */
 const TOMBSTONE_MS = 60_000;
@@ -60,6 +84,8 @@ const sameVisible = (a: ServerView, b: ServerView) =>
   a.graceSeconds === b.graceSeconds &&
   a.lateAt?.getTime() === b.lateAt?.getTime() &&
   a.offlineAt?.getTime() === b.offlineAt?.getTime();
+
+const sameTags = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((tag, i) => tag === b[i]));
 
 export class OverviewFeed {
   readonly index = new FleetIndex();
@@ -86,9 +112,13 @@ export class OverviewFeed {
       this.tombstones.set(event.serverId, Date.now());
       this.remove(event.serverId);
     });
+    // Tags reach the tag index after the server's view (another instance's change is re-read on
+    // its event): re-announce the row then, so that tag-filtered pages and fleetChanges see it.
+    const unlistenTags = services.tags.onChange((serverId) => this.touch(serverId));
     this.stopListening = () => {
       unlistenUpdates();
       unlistenEvents();
+      unlistenTags();
     };
     this.loading = this.reload();
     this.resyncTimer = setInterval(() => void this.reload().catch((error) => services.logger.error({ err: error }, 'overview resync failed')), RESYNC_MS);
@@ -110,6 +140,8 @@ export class OverviewFeed {
   }
 
   private async reload(): Promise<void> {
+    // Entries carry their tags: read them once the tag index has loaded.
+    await this.services.tags.ready();
     const startedAt = this.log.seq;
     const rows = await this.services.db.store.loadFleet();
     const now = this.services.now();
@@ -121,7 +153,7 @@ export class OverviewFeed {
       // Something newer arrived while the database was read: keep it.
       if (known && (known.seq > startedAt || known.view.heartbeatCount > view.heartbeatCount)) continue;
       if (this.tombstones.has(row.id)) continue;
-      if (known && sameVisible(known.view, view)) continue;
+      if (known && sameVisible(known.view, view) && sameTags(known.tags, this.services.tags.get(row.id))) continue;
       this.set(view);
     }
     for (const entry of [...this.index.entries()]) {
@@ -134,19 +166,20 @@ export class OverviewFeed {
     const nowMs = this.nowMs();
     const previous = this.index.byId.get(view.id);
     const seq = this.log.record(view.id);
-    const entry = entryOf(view, seq);
+    const entry = entryOf(view, seq, this.services.tags.get(view.id));
     if (previous) {
       // Either kind of status change may take it out of a status-filtered view: the announced one
       // (the sweeper's) and the one the clock already showed to queries.
       const sameStatus = previous.view.status === view.status && statusOf(previous, nowMs) === statusOf(entry, nowMs);
       entry.statusSeq = sameStatus ? previous.statusSeq : seq;
       entry.textSeq = previous.text === entry.text ? previous.textSeq : seq;
+      entry.tagsSeq = sameTags(previous.tags, entry.tags) ? previous.tagsSeq : seq;
     }
     this.index.set(entry);
     this.hub.wake();
   }
 
-  /** Announces a server's row again without a new view (its `firingAlerts` changed). */
+  /** Announces a server's row again without a new view (its `firingAlerts` or its tags changed). */
   touch(id: string): void {
     const entry = this.index.byId.get(id);
     if (!entry) return;

@@ -18,6 +18,7 @@ const NO_TAGS: readonly string[] = Object.freeze([]);
 
 export class ServerTagIndex {
   private readonly byServer = new Map<string, readonly string[]>();
+  private readonly listeners = new Set<(serverId: string) => void>();
   private readonly loading: Promise<void>;
   private readonly unlisten: () => void;
 
@@ -59,8 +60,17 @@ export class ServerTagIndex {
   }
 
   set(serverId: string, tags: readonly string[]): void {
+    const before = this.get(serverId);
     if (tags.length) this.byServer.set(serverId, tags);
     else this.byServer.delete(serverId);
+    if (before.length === tags.length && before.every((tag, i) => tag === tags[i])) return;
+    for (const listener of this.listeners) listener(serverId);
+  }
+
+  /** Calls `listener` with a server's id whenever its tags change here (the overview re-announces its row). */
+  onChange(listener: (serverId: string) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   /** True when the server carries every one of `tags`. */

@@ -80,8 +80,15 @@ describe('GET /monitor/openapi.json', () => {
 
     conforms('GET', '/monitor/public/overview', await rest('GET', '/monitor/public/overview', { token: null }));
     conforms('GET', '/monitor/public/overview', await rest('GET', '/monitor/public/overview?first=1&status=ONLINE,PENDING', { token: null }));
+    const tagged = await rest('GET', '/monitor/public/overview?tag=edge');
+    expect(tagged.body.servers.map((s: any) => s.tags)).toEqual([['edge']]);
+    conforms('GET', '/monitor/public/overview', tagged);
+    conforms('GET', '/monitor/public/overview', await rest('GET', '/monitor/public/overview?tag=edge', { token: null }));
+    conforms('GET', '/monitor/public/overview', await rest('GET', '/monitor/public/overview?tag=no%20spaces'));
 
     conforms('GET', '/monitor/admin/servers', await rest('GET', '/monitor/admin/servers?limit=5'));
+    conforms('GET', '/monitor/admin/servers', await rest('GET', '/monitor/admin/servers?tag=edge&tag=other'));
+
     conforms('GET', '/monitor/admin/servers', await rest('GET', '/monitor/admin/servers', { token: null }));
     conforms('PATCH', '/monitor/admin/servers/{id}', await rest('PATCH', `/monitor/admin/servers/${id}`, { body: { name: 'Renamed', grace_seconds: 90 } }));
     conforms('PATCH', '/monitor/admin/servers/{id}', await rest('PATCH', `/monitor/admin/servers/${id}`, { body: { grace_seconds: -1 } }));
