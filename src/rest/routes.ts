@@ -12,6 +12,7 @@ import type { ServerView } from '../services/views.ts';
 import './endpoints.ts';
 import { openApiDocument } from './openapi.ts';
 import { handleMetricsExport } from './metrics-export.ts';
+import { handleSilences } from './silences.ts';
 import { HEARTBEAT_PATH, handleHeartbeat, type HeartbeatDeps } from './heartbeat.ts';
 import { overviewArgsFromQuery } from './overview.ts';
 
@@ -119,6 +120,8 @@ export async function handleRest(deps: RestDeps, request: Request): Promise<Resp
 
     const exported = await handleMetricsExport(services, deps.envAdminToken, request);
     if (exported) return exported;
+    const silences = await handleSilences(services, deps.envAdminToken, request, () => readJson(request));
+    if (silences) return silences;
 
     if (path === '/monitor/public/overview' && request.method === 'GET') {
       const session = await authenticate(services, deps.envAdminToken, request.headers.get('authorization'));

@@ -49,7 +49,8 @@ const silenceInputFields = (t: PothosSchemaTypes.InputFieldBuilder<PothosSchemaT
 });
 
 const CreateSilenceInput = builder.inputType('CreateSilenceInput', {
-  description: 'Scope: serverIds and/or tags (neither: every server). Either startsAt + endsAt, or a weekly recurrence (optionally bounded by them).',
+  description:
+    'Scope: serverIds and/or tags (neither: every server). Either endsAt (startsAt defaults to now), or a weekly recurrence (optionally bounded by startsAt/endsAt).',
   fields: (t) => ({ comment: t.string({ required: true }), ...silenceInputFields(t as any) }),
 });
 

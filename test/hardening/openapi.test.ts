@@ -89,6 +89,17 @@ describe('GET /monitor/openapi.json', () => {
     conforms('GET', '/monitor/admin/servers', await rest('GET', '/monitor/admin/servers?limit=5'));
     conforms('GET', '/monitor/admin/servers', await rest('GET', '/monitor/admin/servers?tag=edge&tag=other'));
 
+    const endsAt = new Date(Date.now() + 600_000).toISOString();
+    const silence = await rest('POST', '/monitor/admin/silences', { body: { comment: 'deploy', ends_at: endsAt, server_ids: [id] } });
+    conforms('POST', '/monitor/admin/silences', silence);
+    conforms('POST', '/monitor/admin/silences', await rest('POST', '/monitor/admin/silences', { body: { comment: 'no window' } }));
+    conforms('POST', '/monitor/admin/silences', await rest('POST', '/monitor/admin/silences', { body: { comment: 'x', ends_at: endsAt }, token: null }));
+    conforms('GET', '/monitor/admin/silences', await rest('GET', '/monitor/admin/silences?include_expired=true'));
+    conforms('GET', '/monitor/admin/silences', await rest('GET', '/monitor/admin/silences?include_expired=maybe'));
+    conforms('PATCH', '/monitor/admin/silences/{id}', await rest('PATCH', `/monitor/admin/silences/${silence.body.id}`, { body: { ends_at: new Date(Date.now() + 60_000).toISOString() } }));
+    conforms('PATCH', '/monitor/admin/silences/{id}', await rest('PATCH', '/monitor/admin/silences/nope', { body: { comment: 'x' } }));
+    conforms('DELETE', '/monitor/admin/silences/{id}', await rest('DELETE', `/monitor/admin/silences/${silence.body.id}`));
+    conforms('DELETE', '/monitor/admin/silences/{id}', await rest('DELETE', `/monitor/admin/silences/${silence.body.id}`));
     conforms('GET', '/monitor/admin/servers', await rest('GET', '/monitor/admin/servers', { token: null }));
     conforms('PATCH', '/monitor/admin/servers/{id}', await rest('PATCH', `/monitor/admin/servers/${id}`, { body: { name: 'Renamed', grace_seconds: 90 } }));
     conforms('PATCH', '/monitor/admin/servers/{id}', await rest('PATCH', `/monitor/admin/servers/${id}`, { body: { grace_seconds: -1 } }));

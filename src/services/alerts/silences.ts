@@ -58,7 +58,8 @@ const silenceFields = {
 
 const completeSilence = z.object(silenceFields).superRefine((s, ctx) => {
   if (!s.recurrence && (!s.startsAt || !s.endsAt)) {
-    ctx.addIssue({ code: 'custom', path: [s.startsAt ? 'endsAt' : 'startsAt'], message: 'is required unless a weekly recurrence is given' });
+    const missing = s.endsAt ? 'startsAt' : 'endsAt';
+    ctx.addIssue({ code: 'custom', path: [missing], message: `is required unless a weekly recurrence is given${missing === 'endsAt' ? ' (startsAt defaults to now)' : ''}` });
   }
   if (s.startsAt && s.endsAt && s.endsAt <= s.startsAt) ctx.addIssue({ code: 'custom', path: ['endsAt'], message: 'must be after startsAt' });
 });
@@ -113,7 +114,10 @@ function silenceData(s: SilenceInput) {
 }
 
 export async function createSilence(services: Services, rawInput: unknown): Promise<SilenceView> {
-  const silence = parseInput(completeSilence, parseInput(createSilenceInputSchema, rawInput));
+  const input = parseInput(createSilenceInputSchema, rawInput);
+  // A deploy script opens a window "from now until ...": it need not know the server's clock.
+  if (!input.recurrence && input.endsAt && !input.startsAt) input.startsAt = services.now();
+  const silence = parseInput(completeSilence, input);
   const row = await services.db.prisma.alertSilence.create({ data: silenceData(silence) });
   announceAlertConfig(services, 'silences');
   return toSilenceView(row);
