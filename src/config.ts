@@ -62,6 +62,10 @@ export const configSchema = z.object({
   ALERT_DIGEST_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
   /** A notification that keeps failing (not permanently) is retried with backoff for this long, then given up. */
   ALERT_RETRY_HOURS: z.coerce.number().min(0).max(168).default(24),
+  /** Sent and permanently failed outbox rows are deleted after this many days (0 keeps them); pending ones never are. */
+  ALERT_OUTBOX_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(7),
+  /** Alert history (alert_events) is deleted after this many days (0 keeps it). */
+  ALERT_HISTORY_RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(90),
   /** How often the uptime rollup checks for ended days to fold into per-day uptime rows. */
   UPTIME_ROLLUP_MS: z.coerce.number().int().min(1_000).max(3_600_000).default(60_000),
 });
@@ -99,11 +103,14 @@ export interface HistoryConfig {
   /** Retention in seconds per source (0 = raw heartbeats, else the tier's bucket width); 0 keeps everything. */
   retentionSeconds: Record<0 | 300 | 3600 | 86400, number>;
   rollupIntervalMs: number;
+  /** Alerting's own history, pruned by the same hourly job (0 keeps everything). */
+  alertRetentionSeconds: { outbox: number; events: number };
 }
 
 export const DEFAULT_HISTORY: HistoryConfig = {
   retentionSeconds: { 0: 48 * 3600, 300: 30 * 86_400, 3600: 400 * 86_400, 86400: 0 },
   rollupIntervalMs: 60_000,
+  alertRetentionSeconds: { outbox: 7 * 86_400, events: 90 * 86_400 },
 };
 
 export class ConfigError extends Error {}
@@ -140,6 +147,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
         86400: values.HISTORY_1D_RETENTION_DAYS * 86_400,
       },
       rollupIntervalMs: values.HISTORY_ROLLUP_SECONDS * 1000,
+      alertRetentionSeconds: { outbox: values.ALERT_OUTBOX_RETENTION_DAYS * 86_400, events: values.ALERT_HISTORY_RETENTION_DAYS * 86_400 },
     },
     heartbeatRateLimit: values.HEARTBEAT_RATE_LIMIT,
     statusSweepMs: values.STATUS_SWEEP_MS,

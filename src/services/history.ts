@@ -4,6 +4,7 @@ import type { HistoryConfig } from '../config.ts';
 import { METRICS, TIERS, type Metric, type MetricAggregate, type Source } from '../db/history.ts';
 import type { VersionChangeRow } from '../db/store.ts';
 import type { Services } from './context.ts';
+import { pruneAlerts } from './alerts/retention.ts';
 import { ServiceError } from './errors.ts';
 import { parseAgents, type Agent } from './views.ts';
 
@@ -170,7 +171,7 @@ export async function pruneHistory(services: Pick<Services, 'db' | 'now' | 'hist
 
 const PRUNE_EVERY_MS = 3_600_000;
 
-/** The rollup every HISTORY_ROLLUP_SECONDS (and once at start: folds history from before an upgrade), pruning hourly. */
+/** The rollup every HISTORY_ROLLUP_SECONDS (and once at start: folds history from before an upgrade), pruning hourly (history tiers, then alerting's outbox and history). */
 export function startHistoryJobs(services: Services): { stop(): Promise<void> } {
   let running: Promise<void> | undefined;
   let stopped = false;
@@ -185,6 +186,8 @@ export function startHistoryJobs(services: Services): { stop(): Promise<void> } 
           lastPrune = Date.now();
           const deleted = await pruneHistory(services);
           if (Object.values(deleted).some(Boolean)) services.logger.info({ deleted }, 'pruned history');
+          const alerts = await pruneAlerts(services);
+          if (alerts.outbox || alerts.events) services.logger.info({ alerts }, 'pruned alert outbox and history');
         }
       } catch (error) {
         services.logger.error({ err: error }, 'history rollup failed');
