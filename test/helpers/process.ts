@@ -46,7 +46,7 @@ export async function startMain(env: Record<string, string>, timeoutMs = 30_000,
     output: () => output,
     stop: () =>
       new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve(child.exitCode);
+        if (child.exitCode !== null || child.signalCode !== null) return resolve(child.exitCode); // already gone (e.g. killed by the test)
         child.once('exit', (code) => resolve(code));
         child.kill('SIGTERM');
       }),

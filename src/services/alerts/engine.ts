@@ -4,10 +4,21 @@
 // database: one transaction writes the new state (conditional on its seq, so that of several
 // instances exactly one wins), the history row and the outbox rows. Time-based work (forSeconds
 // elapsing, reminders, a silence ending) is found through the index on alert_states.dueAt.
+//
+// Events are fast but not durable: an instance killed between committing a status change and
+// publishing it, or a message Redis dropped, would leave every engine unaware until the periodic
+// resync. So each engine also tails what was committed to status_changes and version_changes
+// (CommittedTail, every TAIL_MS): a row whose server this engine holds with another status or
+// version makes it reload that server from the database and evaluate it. Every instance does
+// this (as every instance hears every event): the conditional commit keeps it to one notification
+// per transition. A restart needs no stored cursor: the start-up resync evaluates every server
+// from the database, and OFFLINE / LATE / METRIC / VERSION_CHANGED are decided from that state.
 import type { Services } from '../context.ts';
+import type { FleetRow } from '../../db/store.ts';
 import { toServerView, type ServerView } from '../views.ts';
 import { inScope } from './common.ts';
-import { decide, type Decision, type StoredAlertState } from './evaluate.ts';
+import { CommittedTail, type TailRow } from './committed-tail.ts';
+import { decide, versionOf, type Decision, type StoredAlertState } from './evaluate.ts';
 import { toAlertEventView, type AlertEventView } from './history.ts';
 import type { AlertNotification } from './channels.ts';
 import { listAlertRules, type AlertRuleView } from './rules.ts';
@@ -16,11 +27,15 @@ import { listSilences, silencedUntil, type SilenceView } from './silences.ts';
 const FLUSH_MS = 100;
 const DUE_POLL_MS = 1_000;
 const RESYNC_MS = 300_000;
+const TAIL_MS = 500;
 const BATCH = 200;
 
 type StateRow = Awaited<ReturnType<Services['db']['prisma']['alertState']['findUniqueOrThrow']>>;
 const toStored = (row: StateRow): StoredAlertState => ({ ...row, state: row.state as StoredAlertState['state'] });
 const keyOf = (ruleId: string, serverId: string) => `${ruleId}\u0000${serverId}`;
+
+/** A server as committed: the stored status (what a status_changes row announced), not the clock's reading. */
+const committedView = (row: FleetRow, now: Date): ServerView => ({ ...toServerView(row, row.state, null, now), ...(row.state ? { status: row.state.status } : {}) });
 
 interface Pending {
   rule: AlertRuleView;
@@ -46,15 +61,44 @@ export class AlertEngine {
   private flushing: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unlisten: (() => void)[] = [];
+  private readonly statusTail: CommittedTail<TailRow & { toStatus: string }>;
+  private readonly versionTail: CommittedTail<TailRow & { openclawVersion: string | null; pluginVersion: string | null }>;
   private started: Promise<void> | null = null;
   private stopped = false;
   /** Transitions this instance committed (for /metrics-like checks and the benchmark). */
   committed = 0;
 
+  /** Servers this engine reloaded because a committed row disagreed with what it held (no event had told it). */
+  reloadedFromTail = 0;
+
   constructor(
     private readonly services: Services,
     private readonly options: AlertEngineOptions = {},
-  ) {}
+  ) {
+    const { prisma } = services.db;
+    this.statusTail = new CommittedTail(
+      (after, ids, limit) =>
+        prisma.statusChange.findMany({
+          where: { OR: [{ id: { gt: after } }, ...(ids.length ? [{ id: { in: ids } }] : [])] },
+          select: { id: true, serverId: true, toStatus: true },
+          orderBy: { id: 'asc' },
+          take: limit,
+        }),
+      async () => (await prisma.statusChange.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0,
+    );
+    this.versionTail = new CommittedTail(
+      async (after, ids, limit) =>
+        (
+          await prisma.versionChange.findMany({
+            where: { OR: [{ id: { gt: BigInt(after) } }, ...(ids.length ? [{ id: { in: ids.map(BigInt) } }] : [])] },
+            select: { id: true, serverId: true, openclawVersion: true, pluginVersion: true },
+            orderBy: { id: 'asc' },
+            take: limit,
+          })
+        ).map((row) => ({ ...row, id: Number(row.id) })),
+      async () => Number((await prisma.versionChange.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0),
+    );
+  }
 
   start(): Promise<void> {
     this.started ??= this.init();
@@ -65,8 +109,7 @@ export class AlertEngine {
     const { pubsub } = this.services;
     this.unlisten.push(
       pubsub.listen('server:updated', (view) => {
-        this.servers.set(view.id, view);
-        this.markDirty(view.id);
+        if (this.holdView(view)) this.markDirty(view.id);
       }),
       pubsub.listen('fleet:event', (event) => {
         if (event.type === 'SERVER_DELETED') {
@@ -85,6 +128,8 @@ export class AlertEngine {
     await Promise.all([this.reloadConfig('rules', false), this.reloadConfig('silences', false), this.reloadConfig('channels', false), this.services.tags.ready()]);
     const rows = await this.services.db.prisma.alertState.findMany();
     for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
+    // Cursors first, then the fleet: a row committed in between is seen by one or the other.
+    await Promise.all([this.statusTail.start(), this.versionTail.start()]);
     await this.resync();
     const every = (ms: number, run: () => Promise<unknown>, what: string) => {
       const timer = setInterval(() => {
@@ -96,6 +141,53 @@ export class AlertEngine {
     };
     every(DUE_POLL_MS, () => this.pollDue(), 'alert due-time poll');
     every(RESYNC_MS, () => this.resync(), 'alert fleet resync');
+    let tailing = false;
+    every(TAIL_MS, async () => {
+      if (tailing) return; // one poll at a time: the tails' cursors are not shared between calls
+      tailing = true;
+      try {
+        await this.followCommitted();
+      } finally {
+        tailing = false;
+      }
+    }, 'alert tail of committed status and version changes');
+  }
+
+  /**
+   * Takes a newer view of a server (false: it is older than the one held, e.g. a delayed event).
+   * Uptime going backwards between two heartbeats this engine saw is a reboot, even when the
+   * REBOOTED event itself was lost: it is recorded with the heartbeat's time, as the event is.
+   */
+  private holdView(view: ServerView): boolean {
+    const held = this.servers.get(view.id);
+    if (held && view.heartbeatCount < held.heartbeatCount) return false;
+    if (held && view.heartbeatCount > held.heartbeatCount && view.uptimeSeconds != null && held.uptimeSeconds != null && view.uptimeSeconds < held.uptimeSeconds && view.lastSeenAt) {
+      this.reboots.set(view.id, new Date(view.lastSeenAt));
+    }
+    this.servers.set(view.id, view);
+    return true;
+  }
+
+  /** Rows committed since the last look whose server this engine holds otherwise: reload and evaluate those servers. */
+  private async followCommitted(): Promise<void> {
+    const nowMs = this.services.now().getTime();
+    const [statuses, versions] = await Promise.all([this.statusTail.poll(nowMs), this.versionTail.poll(nowMs)]);
+    const stale = new Set<string>();
+    // The last row per server is what it was left at.
+    const lastStatus = new Map(statuses.map((row) => [row.serverId, row.toStatus]));
+    for (const [serverId, status] of lastStatus) if (this.servers.get(serverId)?.status !== status) stale.add(serverId);
+    const lastVersion = new Map(versions.map((row) => [row.serverId, versionOf(row)]));
+    for (const [serverId, version] of lastVersion) {
+      const held = this.servers.get(serverId);
+      if (!held || versionOf(held) !== version) stale.add(serverId);
+    }
+    if (!stale.size) return;
+    const rows = await this.services.db.store.loadFleet({ serverIds: [...stale] });
+    const now = this.services.now();
+    for (const row of rows) {
+      if (this.holdView(committedView(row, now))) this.markDirty(row.id);
+    }
+    this.reloadedFromTail += rows.length;
   }
 
   private report(error: unknown, what: string): void {
@@ -106,11 +198,13 @@ export class AlertEngine {
   private async resync(): Promise<void> {
     const rows = await this.services.db.store.loadFleet();
     const now = this.services.now();
-    this.servers.clear();
+    const present = new Set<string>();
     for (const row of rows) {
-      this.servers.set(row.id, toServerView(row, row.state, null, now));
+      present.add(row.id);
+      this.holdView(toServerView(row, row.state, null, now));
       this.dirty.add(row.id);
     }
+    for (const id of [...this.servers.keys()]) if (!present.has(id)) this.servers.delete(id);
     this.scheduleFlush();
   }
 
