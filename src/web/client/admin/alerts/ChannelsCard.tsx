@@ -3,10 +3,10 @@
 import { useState } from 'preact/hooks';
 import { Ago } from '../../shared/components.tsx';
 import { GraphQLRequestError } from '../../shared/graphql.ts';
-import { ConfirmDialog } from '../dialogs.tsx';
+import { ConfigCard } from './ConfigCard.tsx';
 import { createChannel, deleteChannel, testChannel, type Channel, type ChannelKind } from './api.ts';
 import { CHANNEL_FIELDS, CHANNEL_KINDS, channelSummary, KIND_LABEL, settingsFromForm, type FormValues } from './channel-fields.ts';
-import { described, Field, focusHeadingSoon, FormError, mutationErrors, type Errors } from './form.tsx';
+import { described, Field, FormError, mutationErrors, type Errors } from './form.tsx';
 
 interface Props {
   token: string;
@@ -19,7 +19,6 @@ type TestOutcome = { busy: true } | { busy: false; ok: boolean; error: string | 
 
 export function ChannelsCard({ token, channels, onAuthFailure, onChange }: Props) {
   const [tests, setTests] = useState<Record<string, TestOutcome>>({});
-  const [deleting, setDeleting] = useState<Channel | null>(null);
 
   const test = async (channel: Channel) => {
     setTests((current) => ({ ...current, [channel.id]: { busy: true } }));
@@ -35,78 +34,49 @@ export function ChannelsCard({ token, channels, onAuthFailure, onChange }: Props
   };
 
   return (
-    <section class="card alerts-card" aria-labelledby="channels-title">
-      <div class="card-head">
-        <h2 id="channels-title" tabIndex={-1}>Channels</h2>
-        <span class="muted small">Where notifications go</span>
-      </div>
-      {channels.length === 0 ? (
-        <p class="empty">No channel yet. Add one below, then send it a test.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="servers alert-table" aria-label="Notification channels">
-            <thead>
-              <tr>
-                <th scope="col">Channel</th>
-                <th scope="col">Kind</th>
-                <th scope="col">Health</th>
-                <th scope="col">
-                  <span class="offscreen">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {channels.map((channel) => (
-                <tr key={channel.id} data-channel={channel.name}>
-                  <td>
-                    <span class="server-name">{channel.name}</span>
-                    <span class="server-id">{channelSummary(channel.kind, channel.settings)}</span>
-                    {channel.secretsSet.length ? <span class="muted small">secret set: {channel.secretsSet.join(', ')}</span> : null}
-                  </td>
-                  <td>
-                    {KIND_LABEL[channel.kind] ?? channel.kind}
-                    {channel.enabled ? null : <span class="muted small"> (disabled)</span>}
-                  </td>
-                  <td class="health">
-                    <Health channel={channel} />
-                    <TestResult outcome={tests[channel.id]} />
-                  </td>
-                  <td class="actions">
-                    <button type="button" class="button button-small" disabled={tests[channel.id]?.busy} onClick={() => test(channel)}>
-                      {tests[channel.id]?.busy ? 'Testing…' : 'Test'}
-                    </button>
-                    <button type="button" class="button button-small button-danger-quiet" onClick={() => setDeleting(channel)}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <ConfigCard
+      name="channels"
+      title="Channels"
+      subtitle="Where notifications go"
+      empty="No channel yet. Add one below, then send it a test."
+      tableLabel="Notification channels"
+      columns={['Channel', 'Kind', 'Health']}
+      items={channels}
+      itemKey={(channel) => channel.id}
+      rowData={(channel) => ({ 'data-channel': channel.name })}
+      cells={(channel) => (
+        <>
+          <td>
+            <span class="server-name">{channel.name}</span>
+            <span class="server-id">{channelSummary(channel.kind, channel.settings)}</span>
+            {channel.secretsSet.length ? <span class="muted small">secret set: {channel.secretsSet.join(', ')}</span> : null}
+          </td>
+          <td>
+            {KIND_LABEL[channel.kind] ?? channel.kind}
+            {channel.enabled ? null : <span class="muted small"> (disabled)</span>}
+          </td>
+          <td class="health">
+            <Health channel={channel} />
+            <TestResult outcome={tests[channel.id]} />
+          </td>
+        </>
       )}
+      actions={(channel) => (
+        <button type="button" class="button button-small" disabled={tests[channel.id]?.busy} onClick={() => test(channel)}>
+          {tests[channel.id]?.busy ? 'Testing…' : 'Test'}
+        </button>
+      )}
+      confirm={{
+        title: (channel) => `Delete the channel ${channel.name}?`,
+        label: 'Delete channel',
+        consequence: 'Rules that use it stop notifying through it, and its undelivered notifications are dropped.',
+      }}
+      remove={(channel) => deleteChannel(token, channel.id)}
+      onRemoved={(channel) => onChange(channels.filter((item) => item.id !== channel.id))}
+      onAuthFailure={onAuthFailure}
+    >
       <AddChannelForm token={token} onAuthFailure={onAuthFailure} onAdded={(channel) => onChange([...channels, channel])} />
-      {deleting ? (
-        <ConfirmDialog
-          title={`Delete the channel ${deleting.name}?`}
-          confirmLabel="Delete channel"
-          onCancel={() => setDeleting(null)}
-          onConfirm={async () => {
-            try {
-              await deleteChannel(token, deleting.id);
-            } catch (caught) {
-              if ((caught as GraphQLRequestError).isAuthFailure) onAuthFailure(caught as GraphQLRequestError);
-              throw caught;
-            }
-            onChange(channels.filter((item) => item.id !== deleting.id));
-            setDeleting(null);
-            focusHeadingSoon('channels-title');
-          }}
-        >
-          <p>Rules that use it stop notifying through it, and its undelivered notifications are dropped.</p>
-        </ConfirmDialog>
-      ) : null}
-    </section>
+    </ConfigCard>
   );
 }
 

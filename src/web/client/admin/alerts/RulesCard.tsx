@@ -2,9 +2,9 @@
 // threshold and hold time), scoped to servers and/or tags, sent to chosen channels.
 import { useState } from 'preact/hooks';
 import { GraphQLRequestError } from '../../shared/graphql.ts';
-import { ConfirmDialog } from '../dialogs.tsx';
+import { ConfigCard } from './ConfigCard.tsx';
 import { createRule, deleteRule, type Channel, type Metric, type Operator, type Rule, type RuleKind, type ServerChoice } from './api.ts';
-import { described, Field, focusHeadingSoon, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
+import { described, Field, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
 import { formatDuration } from '../../shared/format.ts';
 import { METRICS, RULE_KINDS, ruleCondition, scopeText } from './rule-text.ts';
 import { ServerPicker } from './ServerPicker.tsx';
@@ -20,57 +20,40 @@ interface Props {
 }
 
 export function RulesCard({ token, rules, channels, serverNames, onAuthFailure, onChange, onServersPicked }: Props) {
-  const [deleting, setDeleting] = useState<Rule | null>(null);
   const channelName = new Map(channels.map((channel) => [channel.id, channel.name]));
   return (
-    <section class="card alerts-card" aria-labelledby="rules-title">
-      <div class="card-head">
-        <h2 id="rules-title" tabIndex={-1}>Rules</h2>
-        <span class="muted small">When to notify</span>
-      </div>
-      {rules.length === 0 ? (
-        <p class="empty">No rule yet: nothing notifies anybody. Add one below.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="servers alert-table" aria-label="Alert rules">
-            <thead>
-              <tr>
-                <th scope="col">Rule</th>
-                <th scope="col">Condition</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Channels</th>
-                <th scope="col">
-                  <span class="offscreen">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rules.map((rule) => (
-                <tr key={rule.id} data-rule={rule.name}>
-                  <td>
-                    <span class="server-name">{rule.name}</span>
-                    {rule.enabled ? null : <span class="muted small">disabled</span>}
-                  </td>
-                  <td>
-                    {ruleCondition(rule)}
-                    <span class="muted small block">
-                      {rule.repeatIntervalSeconds ? `reminders every ${formatDuration(rule.repeatIntervalSeconds)}` : 'no reminders'}
-                      {rule.notifyOnResolve ? ', notifies on resolve' : ''}
-                    </span>
-                  </td>
-                  <td>{scopeText(rule.serverIds, rule.tags, serverNames)}</td>
-                  <td>{rule.channelIds.length ? rule.channelIds.map((id) => channelName.get(id) ?? 'deleted channel').join(', ') : <span class="muted">none (recorded only)</span>}</td>
-                  <td class="actions">
-                    <button type="button" class="button button-small button-danger-quiet" onClick={() => setDeleting(rule)}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <ConfigCard
+      name="rules"
+      title="Rules"
+      subtitle="When to notify"
+      empty="No rule yet: nothing notifies anybody. Add one below."
+      tableLabel="Alert rules"
+      columns={['Rule', 'Condition', 'Scope', 'Channels']}
+      items={rules}
+      itemKey={(rule) => rule.id}
+      rowData={(rule) => ({ 'data-rule': rule.name })}
+      cells={(rule) => (
+        <>
+          <td>
+            <span class="server-name">{rule.name}</span>
+            {rule.enabled ? null : <span class="muted small">disabled</span>}
+          </td>
+          <td>
+            {ruleCondition(rule)}
+            <span class="muted small block">
+              {rule.repeatIntervalSeconds ? `reminders every ${formatDuration(rule.repeatIntervalSeconds)}` : 'no reminders'}
+              {rule.notifyOnResolve ? ', notifies on resolve' : ''}
+            </span>
+          </td>
+          <td>{scopeText(rule.serverIds, rule.tags, serverNames)}</td>
+          <td>{rule.channelIds.length ? rule.channelIds.map((id) => channelName.get(id) ?? 'deleted channel').join(', ') : <span class="muted">none (recorded only)</span>}</td>
+        </>
       )}
+      confirm={{ title: (rule) => `Delete the rule ${rule.name}?`, label: 'Delete rule', consequence: 'Its open alerts end without a RESOLVED notification.' }}
+      remove={(rule) => deleteRule(token, rule.id)}
+      onRemoved={(rule) => onChange(rules.filter((item) => item.id !== rule.id))}
+      onAuthFailure={onAuthFailure}
+    >
       <AddRuleForm
         token={token}
         channels={channels}
@@ -80,27 +63,7 @@ export function RulesCard({ token, rules, channels, serverNames, onAuthFailure, 
           onChange([...rules, rule]);
         }}
       />
-      {deleting ? (
-        <ConfirmDialog
-          title={`Delete the rule ${deleting.name}?`}
-          confirmLabel="Delete rule"
-          onCancel={() => setDeleting(null)}
-          onConfirm={async () => {
-            try {
-              await deleteRule(token, deleting.id);
-            } catch (caught) {
-              if ((caught as GraphQLRequestError).isAuthFailure) onAuthFailure(caught as GraphQLRequestError);
-              throw caught;
-            }
-            onChange(rules.filter((item) => item.id !== deleting.id));
-            setDeleting(null);
-            focusHeadingSoon('rules-title');
-          }}
-        >
-          <p>Its open alerts end without a RESOLVED notification.</p>
-        </ConfirmDialog>
-      ) : null}
-    </section>
+    </ConfigCard>
   );
 }
 

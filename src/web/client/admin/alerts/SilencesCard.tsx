@@ -3,9 +3,9 @@
 import { useState } from 'preact/hooks';
 import { Ago } from '../../shared/components.tsx';
 import { GraphQLRequestError } from '../../shared/graphql.ts';
-import { ConfirmDialog } from '../dialogs.tsx';
+import { ConfigCard } from './ConfigCard.tsx';
 import { createSilence, deleteSilence, type ServerChoice, type Silence, type SilenceInput, type Weekday } from './api.ts';
-import { described, Field, focusHeadingSoon, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
+import { described, Field, FormError, mutationErrors, splitList, type Errors } from './form.tsx';
 import { DAY_LABEL, scopeText, silenceWhen, WEEKDAYS } from './rule-text.ts';
 import { ServerPicker } from './ServerPicker.tsx';
 
@@ -19,58 +19,37 @@ interface Props {
 }
 
 export function SilencesCard({ token, silences, serverNames, onAuthFailure, onChange, onServersPicked }: Props) {
-  const [deleting, setDeleting] = useState<Silence | null>(null);
   return (
-    <section class="card alerts-card" aria-labelledby="silences-title">
-      <div class="card-head">
-        <h2 id="silences-title" tabIndex={-1}>Silences</h2>
-        <span class="muted small">Maintenance windows: alerts are recorded, not sent</span>
-      </div>
-      {silences.length === 0 ? (
-        <p class="empty">No silence. Open one before planned maintenance.</p>
-      ) : (
-        <div class="table-wrap">
-          <table class="servers alert-table" aria-label="Silences">
-            <thead>
-              <tr>
-                <th scope="col">Comment</th>
-                <th scope="col">When</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Now</th>
-                <th scope="col">
-                  <span class="offscreen">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {silences.map((silence) => (
-                <tr key={silence.id} data-silence={silence.comment}>
-                  <td>{silence.comment}</td>
-                  <td>{silenceWhen(silence)}</td>
-                  <td>{scopeText(silence.serverIds, silence.tags, serverNames)}</td>
-                  <td>
-                    {silence.activeUntil ? (
-                      <span class="pill pill-late">In force</span>
-                    ) : (
-                      <span class="muted">not in force</span>
-                    )}
-                    {silence.activeUntil ? (
-                      <span class="muted small block">
-                        ends <Ago iso={silence.activeUntil} />
-                      </span>
-                    ) : null}
-                  </td>
-                  <td class="actions">
-                    <button type="button" class="button button-small button-danger-quiet" onClick={() => setDeleting(silence)}>
-                      Delete
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+    <ConfigCard
+      name="silences"
+      title="Silences"
+      subtitle="Maintenance windows: alerts are recorded, not sent"
+      empty="No silence. Open one before planned maintenance."
+      tableLabel="Silences"
+      columns={['Comment', 'When', 'Scope', 'Now']}
+      items={silences}
+      itemKey={(silence) => silence.id}
+      rowData={(silence) => ({ 'data-silence': silence.comment })}
+      cells={(silence) => (
+        <>
+          <td>{silence.comment}</td>
+          <td>{silenceWhen(silence)}</td>
+          <td>{scopeText(silence.serverIds, silence.tags, serverNames)}</td>
+          <td>
+            {silence.activeUntil ? <span class="pill pill-late">In force</span> : <span class="muted">not in force</span>}
+            {silence.activeUntil ? (
+              <span class="muted small block">
+                ends <Ago iso={silence.activeUntil} />
+              </span>
+            ) : null}
+          </td>
+        </>
       )}
+      confirm={{ title: (silence) => `Delete the silence “${silence.comment}”?`, label: 'Delete silence', consequence: 'Alerts it holds back that are still firing are sent now.' }}
+      remove={(silence) => deleteSilence(token, silence.id)}
+      onRemoved={(silence) => onChange(silences.filter((item) => item.id !== silence.id))}
+      onAuthFailure={onAuthFailure}
+    >
       <AddSilenceForm
         token={token}
         onAuthFailure={onAuthFailure}
@@ -79,27 +58,7 @@ export function SilencesCard({ token, silences, serverNames, onAuthFailure, onCh
           onChange([...silences, silence]);
         }}
       />
-      {deleting ? (
-        <ConfirmDialog
-          title={`Delete the silence “${deleting.comment}”?`}
-          confirmLabel="Delete silence"
-          onCancel={() => setDeleting(null)}
-          onConfirm={async () => {
-            try {
-              await deleteSilence(token, deleting.id);
-            } catch (caught) {
-              if ((caught as GraphQLRequestError).isAuthFailure) onAuthFailure(caught as GraphQLRequestError);
-              throw caught;
-            }
-            onChange(silences.filter((item) => item.id !== deleting.id));
-            setDeleting(null);
-            focusHeadingSoon('silences-title');
-          }}
-        >
-          <p>Alerts it holds back that are still firing are sent now.</p>
-        </ConfirmDialog>
-      ) : null}
-    </section>
+    </ConfigCard>
   );
 }
 
