@@ -181,14 +181,15 @@ describe.skipIf(!available)('fleetChanges across two instances on PostgreSQL + R
     await heartbeat(b, fleet[4]!.key, seedHeartbeat(fleet[4]!.identifier, { cpu_pct: 77 }));
     await converged('heartbeat on B', (o) => row(o, fleet[4]!.id)?.cpuPct === 77);
     const silent = fleet.slice(1, 4);
-    await converged('silence: LATE', (o) => silent.every((s) => row(o, s.id)?.status === 'LATE'));
+    // LATE until 20 s of silence; a machine slow enough to spend that on the steps above sees them OFFLINE already.
+    await converged('silence: LATE', (o) => silent.every((s) => ['LATE', 'OFFLINE'].includes(row(o, s.id)?.status)));
     await converged('silence: OFFLINE', (o) => [...silent, fleet[4]!].every((s) => row(o, s.id)?.status === 'OFFLINE'));
     // The ONLINE view emptied of the fleet by silence alone (no request touched those servers).
     const online = followers.find((view) => view.name === 'ONLINE on B')!.follow.sync();
     expect(online.servers.filter((s: any) => fleet.some((f) => f.id === s.id))).toEqual([]);
   }, 120_000);
 
-  it("resumes from a version on the instance that issued it; on the other instance it gets a reset, never a delta", async () => {
+  it('resumes from a version on the instance that issued it; on the other instance it gets a reset, never a delta', async () => {
     const id = await addServer(a, `resume-${Date.now()}`);
     const key = (await gql(a, `mutation ($id: ID!) { generateApiKey(serverId: $id) { apiKey } }`, { id })).generateApiKey.apiKey;
     const [versionA, versionB] = [(await overview(a)).version, (await overview(b)).version];
@@ -218,5 +219,5 @@ describe.skipIf(!available)('fleetChanges across two instances on PostgreSQL + R
     // B's version resumes on B afterwards, from the reset's version.
     const again = track(subscribeWs(wsClient(b.url), CHANGES, { since: bareEvent.version }));
     expect((await again.waitFor((p) => !!p.data?.fleetChanges)).data.fleetChanges.reset).toBe(false);
-  });
+  }, 60_000);
 });

@@ -3,6 +3,7 @@
 // server exactly once, in that order, with or without status/search filters.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { seedHeartbeat, startTestServer, waitFor, type TestServer } from '../helpers/server.ts';
+import { subscribeWs, wsClient } from '../helpers/subscriptions.ts';
 
 const PAGE = `query ($first: Int, $after: String, $offset: Int, $status: [ServerStatus!], $search: String) {
   overview(first: $first, after: $after, offset: $offset, status: $status, search: $search, orderBy: PROBLEMS_FIRST) {
@@ -106,6 +107,14 @@ describe('overview ordered problems first', () => {
     expect((await walk({}, 9)).map((s) => s.identifier)).toEqual(inOrder(moved));
     const index = fleet.findIndex((s) => s.identifier === pending);
     fleet[index] = moved[index]!;
+  });
+
+  it('gives a fleetChanges reset the first rows in the same order', async () => {
+    const sub = subscribeWs(wsClient(server.url), `subscription { fleetChanges(first: 12, orderBy: PROBLEMS_FIRST) { reset changed { identifier } } }`);
+    const event = (await sub.waitFor((p) => !!p.data?.fleetChanges)).data.fleetChanges;
+    await sub.close();
+    expect(event.reset).toBe(true);
+    expect(event.changed.map((s: any) => s.identifier)).toEqual(inOrder(fleet).slice(0, 12));
   });
 
   it('offers the order on GET /monitor/public/overview, and refuses a cursor of another order', async () => {

@@ -120,7 +120,7 @@ describe('the live table window', () => {
     uptimeSeconds: null,
   });
   const totals = (online: number, offline = 0): Totals => ({ servers: online + offline, online, late: 0, offline, pending: 0 });
-  const all: WindowQuery = { status: null, search: '', descending: false };
+  const all: WindowQuery = { status: null, search: '', order: 'IDENTIFIER_ASC' };
   // A block of rows 10..14 of a 100-server fleet.
   const block = (): FleetWindow<OverviewServer> =>
     acceptPage(emptyWindow(), { offset: 10, servers: [10, 11, 12, 13, 14].map((n) => server(n)), matching: 100, totals: totals(100), version: 'e1.50' });
@@ -178,6 +178,18 @@ describe('the live table window', () => {
     const next = applyChanges(block(), delta('e1.51', { removed: ['id-10', 'id-14'], totals: totals(98) }), search);
     expect(next.matching).toBe(98);
     expect(next.rows).toHaveLength(3);
+  });
+
+  it('problems first: any status change moves rows between sections, so the block is refetched', () => {
+    const problems: WindowQuery = { ...all, order: 'PROBLEMS_FIRST' };
+    // A status change elsewhere shifts the sections (it does not in identifier order: see above).
+    expect(applyChanges(block(), delta('e1.51', { totals: totals(99, 1) }), problems).stale).toBe(true);
+    // A held row changing status moves, even when another change evened the totals out.
+    const moved = applyChanges(block(), delta('e1.51', { changed: [server(12, 'LATE')] }), problems);
+    expect(moved.stale).toBe(true);
+    expect(moved.rows.find((row) => row.id === 'id-12')!.status).toBe('LATE'); // shown as it is until the refetch
+    // A heartbeat that keeps the status keeps the positions.
+    expect(applyChanges(block(), delta('e1.51', { changed: [server(12, 'ONLINE', 50)] }), problems).stale).toBe(false);
   });
 
   it('refetches after a reset instead of trusting what it holds', () => {

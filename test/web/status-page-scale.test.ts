@@ -103,6 +103,32 @@ describe.skipIf(!available)(`status page with ${FLEET.toLocaleString('en-US')} s
     await context.close();
   }, 60_000);
 
+  it('sorts problems first on the server: OFFLINE on top, ONLINE at the end, any position', async () => {
+    const { page, problems, context } = await openPage(browser, `${server.url}/`);
+    await rows(page).first().waitFor();
+    await page.getByRole('button', { name: 'Status', exact: true }).click();
+    // The bulk fleet's first OFFLINE server is fleet-000024 (every 25th, unless it never reported).
+    await page.locator('tr[data-identifier]').first().and(page.locator('[data-identifier="fleet-000024"]')).waitFor({ timeout: 10_000 });
+    expect(page.url()).toContain('order=problems');
+    const rank = { OFFLINE: 0, LATE: 1, PENDING: 2, ONLINE: 3 } as Record<string, number>;
+    const inView = () => rows(page).evaluateAll((found) => found.map((row) => row.getAttribute('data-status')!));
+    const top = await inView();
+    expect(top[0]).toBe('OFFLINE');
+    expect(top.map((status) => rank[status]!)).toEqual([...top.map((status) => rank[status]!)].sort((a, b) => a - b));
+    // The end of the list: the last ONLINE identifier, and only ONLINE rows around it.
+    const rowHeight = await rows(page).first().evaluate((row) => (row as HTMLElement).offsetHeight);
+    await scrollTo(page, (FLEET + 10) * rowHeight);
+    await page.locator('tr[data-identifier="fleet-019998"]').waitFor({ timeout: 10_000 });
+    expect(new Set(await inView())).toEqual(new Set(['ONLINE']));
+    expect(await rows(page).count()).toBeLessThanOrEqual(80);
+    // Back to the identifier order from the Server column.
+    await page.getByRole('button', { name: 'Server', exact: true }).click();
+    await page.locator('tr[data-identifier]').first().and(page.locator(`[data-identifier="${PROBE}"]`)).waitFor({ timeout: 10_000 });
+    expect(page.url()).not.toContain('order=');
+    expect(problems).toEqual([]);
+    await context.close();
+  }, 60_000);
+
   it('searches and filters on the server, with live totals', async () => {
     const { page, problems, context } = await openPage(browser, `${server.url}/`);
     await rows(page).first().waitFor();

@@ -52,7 +52,7 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
   const [search, setSearch] = useState('');
   const [status, setStatus] = useState<ServerStatus | null>(null);
   const debouncedSearch = useDebounced(search, 200);
-  const query = useMemo<WindowQuery>(() => ({ status, search: debouncedSearch.trim(), descending: false }), [status, debouncedSearch]);
+  const query = useMemo<WindowQuery>(() => ({ status, search: debouncedSearch.trim(), order: 'IDENTIFIER_ASC' }), [status, debouncedSearch]);
   const fleet = useFleet(token, onAuthFailure, query);
   const [pending, setPending] = useState<Pending | null>(null);
   const [busyId, setBusyId] = useState<string | null>(null);

@@ -24,10 +24,13 @@ export interface WindowRow {
   status: ServerStatus;
 }
 
+/** The server-side orders (GraphQL OverviewOrder). */
+export type WindowOrder = 'IDENTIFIER_ASC' | 'IDENTIFIER_DESC' | 'PROBLEMS_FIRST';
+
 export interface WindowQuery {
   status: ServerStatus | null;
   search: string;
-  descending: boolean;
+  order: WindowOrder;
 }
 
 /** One `overview(first, offset, …)` answer. */
@@ -75,8 +78,10 @@ export function matchingFromTotals(totals: Totals, query: WindowQuery): number |
  * What must stay equal for the block's positions to hold: the number of servers that could be in
  * the list. A change means something was added, deleted or moved in or out of the filter.
  */
-function membership(totals: Totals | null, query: WindowQuery): number {
+function membership(totals: Totals | null, query: WindowQuery): number | string {
   if (!totals) return -1;
+  // Problems first: a status change anywhere moves a row between the status sections.
+  if (query.order === 'PROBLEMS_FIRST') return `${totals.servers} ${totals.offline} ${totals.late} ${totals.pending}`;
   return query.status ? totals[STATUS_TOTAL[query.status]] * 1_000_003 + totals.servers : totals.servers;
 }
 
@@ -121,6 +126,8 @@ export function applyChanges<T extends WindowRow>(current: FleetWindow<T>, event
   for (const row of current.rows) {
     const update = updates.get(row.id);
     if (gone.has(row.id) || (update && !rowMatches(update, query))) continue; // left the list
+    // Problems first: a row whose status changed belongs elsewhere (even if the totals came out even).
+    if (update && query.order === 'PROBLEMS_FIRST' && update.status !== row.status) next.stale = true;
     // Merged, not replaced: a page may hold more fields per row than fleetChanges carries (the admin list).
     rows.push(update ? { ...row, ...update } : row);
   }

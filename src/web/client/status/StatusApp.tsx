@@ -6,7 +6,7 @@
 import { useCallback, useEffect, useMemo, useState } from 'preact/hooks';
 import { observeServerTime } from '../shared/clock.ts';
 import { ConnectionNotice, Header, LiveBadge, ServerSearch } from '../shared/components.tsx';
-import type { WindowQuery } from '../shared/fleet-window.ts';
+import type { WindowOrder, WindowQuery } from '../shared/fleet-window.ts';
 import { rowAt } from '../shared/fleet-window.ts';
 import { STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
 import { GraphQLRequestError } from '../shared/graphql.ts';
@@ -23,22 +23,26 @@ const STATUSES: ServerStatus[] = ['ONLINE', 'LATE', 'OFFLINE', 'PENDING'];
 
 type Filter = ServerStatus | 'ALL';
 
+/** `order=` in the page's address for each order but the default. */
+const ORDER_PARAM: Partial<Record<WindowOrder, string>> = { IDENTIFIER_DESC: 'desc', PROBLEMS_FIRST: 'problems' };
+
 /** Filters live in the query string so a filtered view can be bookmarked or shared. */
-function readFiltersFromUrl(): { filter: Filter; search: string; descending: boolean } {
+function readFiltersFromUrl(): { filter: Filter; search: string; order: WindowOrder } {
   const params = new URLSearchParams(location.search);
   const status = params.get('status')?.toUpperCase() as ServerStatus | undefined;
+  const order = (Object.keys(ORDER_PARAM) as WindowOrder[]).find((key) => ORDER_PARAM[key] === params.get('order'));
   return {
     filter: status && STATUSES.includes(status) ? status : 'ALL',
     search: params.get('q') ?? '',
-    descending: params.get('order') === 'desc',
+    order: order ?? 'IDENTIFIER_ASC',
   };
 }
 
-function writeFiltersToUrl(filter: Filter, search: string, descending: boolean): void {
+function writeFiltersToUrl(filter: Filter, search: string, order: WindowOrder): void {
   const params = new URLSearchParams();
   if (filter !== 'ALL') params.set('status', filter.toLowerCase());
   if (search.trim()) params.set('q', search.trim());
-  if (descending) params.set('order', 'desc');
+  if (ORDER_PARAM[order]) params.set('order', ORDER_PARAM[order]!);
   const query = params.toString();
   history.replaceState(null, '', query ? `?${query}` : location.pathname);
 }
@@ -48,7 +52,7 @@ export function StatusApp() {
   const [live, setLive] = useState<LiveStatus>({ state: 'connecting', transport: 'websocket' });
   const [filter, setFilter] = useState<Filter>(initial.filter);
   const [search, setSearch] = useState(initial.search);
-  const [descending, setDescending] = useState(initial.descending);
+  const [order, setOrder] = useState<WindowOrder>(initial.order);
   // The overview is public by default, but an operator can turn that off; then the admin token
   // of this tab (if someone signed in on /admin) is the only way in.
   const [token, setToken] = useState<string | null>(null);
@@ -56,8 +60,8 @@ export function StatusApp() {
   const debouncedSearch = useDebounced(search, 200);
 
   const query = useMemo<WindowQuery>(
-    () => ({ status: filter === 'ALL' ? null : filter, search: debouncedSearch.trim(), descending }),
-    [filter, debouncedSearch, descending],
+    () => ({ status: filter === 'ALL' ? null : filter, search: debouncedSearch.trim(), order }),
+    [filter, debouncedSearch, order],
   );
   const source = useMemo(() => overviewSource(() => token, observeServerTime), [token]);
   const fleet = useFleetWindow(source, query, connection);
@@ -82,7 +86,7 @@ export function StatusApp() {
     if (refused && !token && readToken()) setToken(readToken());
   }, [refused, token]);
 
-  useEffect(() => writeFiltersToUrl(filter, search, descending), [filter, search, descending]);
+  useEffect(() => writeFiltersToUrl(filter, search, order), [filter, search, order]);
 
   const totals = block.totals;
   useEffect(() => {
@@ -119,7 +123,7 @@ export function StatusApp() {
             ) : (
               <VirtualTable<OverviewServer>
                 label="Servers"
-                head={<StatusHead descending={descending} onOrder={setDescending} />}
+                head={<StatusHead order={order} onOrder={setOrder} />}
                 columnCount={COLUMNS.length}
                 count={block.matching}
                 rowAt={(index) => rowAt(block, index)}

@@ -3,6 +3,7 @@
 import type { ComponentChildren } from 'preact';
 import { Ago, ServerNameCell, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
 import { formatLoad, formatUptime } from '../shared/format.ts';
+import type { WindowOrder } from '../shared/fleet-window.ts';
 import { AlertMark } from './AlertMark.tsx';
 import type { OverviewServer } from './overview.ts';
 
@@ -48,17 +49,32 @@ export function StatusRow({ server, index }: { server: OverviewServer; index: nu
   );
 }
 
-/** The header; the Server column sorts by identifier (the order the server pages in). */
-export function StatusHead({ descending, onOrder }: { descending: boolean; onOrder(descending: boolean): void }) {
+const ARIA_SORT = { IDENTIFIER_ASC: 'ascending', IDENTIFIER_DESC: 'descending', PROBLEMS_FIRST: 'other' } as const;
+
+/**
+ * The header. The server pages in one of two orders, so two columns sort: Server (by identifier,
+ * either way) and Status (problems first: offline, late, pending, then online).
+ */
+export function StatusHead({ order, onOrder }: { order: WindowOrder; onOrder(order: WindowOrder): void }) {
+  const sorts: Record<string, { active: boolean; mark: string; next: WindowOrder; title: string }> = {
+    Server: {
+      active: order !== 'PROBLEMS_FIRST',
+      mark: order === 'IDENTIFIER_DESC' ? '▼' : '▲',
+      next: order === 'IDENTIFIER_ASC' ? 'IDENTIFIER_DESC' : 'IDENTIFIER_ASC',
+      title: 'Sort by identifier',
+    },
+    Status: { active: order === 'PROBLEMS_FIRST', mark: '▲', next: 'PROBLEMS_FIRST', title: 'Problems first: offline, late, pending, then online' },
+  };
   return (
     <tr>
-      {COLUMNS.map((column) =>
-        column.label === 'Server' ? (
-          <th key={column.label} scope="col" aria-sort={descending ? 'descending' : 'ascending'}>
-            <button type="button" class="sort" onClick={() => onOrder(!descending)}>
+      {COLUMNS.map((column) => {
+        const sort = sorts[column.label];
+        return sort ? (
+          <th key={column.label} scope="col" aria-sort={sort.active ? ARIA_SORT[order] : undefined}>
+            <button type="button" class="sort" title={sort.title} onClick={() => onOrder(sort.next)}>
               {column.label}
               <span class="sort-mark" aria-hidden="true">
-                {descending ? '▼' : '▲'}
+                {sort.active ? sort.mark : ''}
               </span>
             </button>
           </th>
@@ -66,8 +82,8 @@ export function StatusHead({ descending, onOrder }: { descending: boolean; onOrd
           <th key={column.label} scope="col" class={column.className}>
             {column.label}
           </th>
-        ),
-      )}
+        );
+      })}
     </tr>
   );
 }

@@ -57,7 +57,7 @@ type ChangesAnswer = { fleetChanges: WindowChanges<OverviewServer> & { generated
 export function overviewSource(token: () => string | null, onServerTime: (iso: string) => void): WindowSource<OverviewServer> {
   return {
     async fetchBlock(query, offset, size) {
-      const variables = { first: size, offset, orderBy: query.descending ? 'IDENTIFIER_DESC' : 'IDENTIFIER_ASC', ...filterVariables(query) };
+      const variables = { first: size, offset, orderBy: query.order, ...filterVariables(query) };
       const { overview } = await request<PageAnswer>(OVERVIEW_PAGE_QUERY, variables, token());
       onServerTime(overview.generatedAt);
       return { ...overview, offset };
