@@ -220,6 +220,7 @@ const modes: Record<string, () => Promise<unknown>> = {
   hostile: () => import('./hostile.ts').then((mode) => mode.benchHostile()),
   scale: () => import('./scale.ts').then((mode) => mode.main()),
   alerts: () => import('./alerts.ts').then((mode) => mode.runAlertsBench()),
+  order: () => import('./order.ts').then((mode) => mode.benchOrder()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),
