@@ -2,11 +2,14 @@
 // and alert events older than ALERT_HISTORY_RETENTION_DAYS go; a PENDING row never does, however
 // old. On PostgreSQL one instance prunes at a time (an advisory lock held elsewhere makes it skip).
 // Runs on SQLite, and on PostgreSQL when it is there.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DEFAULT_HISTORY, loadConfig } from '../../src/config.ts';
 import { pruneAlerts } from '../../src/services/alerts/retention.ts';
-import { startTestServer, uniqueIdentifier, type TestServer } from '../helpers/server.ts';
+import { startTestServer, uniqueIdentifier, waitFor, type TestServer } from '../helpers/server.ts';
 import { freshPostgresSchema, postgresAvailable, POSTGRES_URL } from '../helpers/services.ts';
 
 const DAY = 86_400_000;
@@ -40,6 +43,9 @@ async function remaining(server: TestServer, channelId: string) {
 }
 
 const retention = { ...DEFAULT_HISTORY, alertRetentionSeconds: { outbox: 7 * 86_400, events: 90 * 86_400 } };
+/** The server's own hourly job (which also runs at start) keeps everything: only the test prunes, when it says so. */
+const serverHistory = { ...DEFAULT_HISTORY, alertRetentionSeconds: { outbox: 0, events: 0 } };
+const withRetention = (server: TestServer, extra: Partial<TestServer['app']['services']> = {}) => ({ ...server.app.services, history: retention, ...extra });
 
 describe('alert retention', () => {
   const cleanups: (() => Promise<unknown>)[] = [];
@@ -55,28 +61,43 @@ describe('alert retention', () => {
   });
 
   it('SQLite: deletes done outbox rows and events past their retention, never a PENDING row; 0 keeps all', async () => {
-    const server = await startTestServer({ history: retention });
+    const server = await startTestServer({ history: serverHistory });
     cleanups.push(() => server.stop());
     const now = Date.now();
     const channelId = await seed(server, now);
-    const result = await pruneAlerts(server.app.services);
+    const result = await pruneAlerts(withRetention(server));
     expect(result).toEqual({ outbox: 2, events: 2, skipped: false });
     expect(await remaining(server, channelId)).toEqual({ outbox: ['new-failed', 'new-sent', 'old-pending'], events: ['recent', 'today'] });
     // Again: nothing more to do.
-    expect(await pruneAlerts(server.app.services)).toEqual({ outbox: 0, events: 0, skipped: false });
+    expect(await pruneAlerts(withRetention(server))).toEqual({ outbox: 0, events: 0, skipped: false });
     // 0 keeps everything, even with a clock far ahead.
-    const keepAll = { ...server.app.services, now: () => new Date(now + 1000 * DAY), history: { ...retention, alertRetentionSeconds: { outbox: 0, events: 0 } } };
+    const keepAll = withRetention(server, { now: () => new Date(now + 1000 * DAY), history: serverHistory });
     expect(await pruneAlerts(keepAll)).toEqual({ outbox: 0, events: 0, skipped: false });
     // Far ahead with retention on: everything done goes, the PENDING row stays.
-    expect(await pruneAlerts({ ...server.app.services, now: () => new Date(now + 1000 * DAY) })).toMatchObject({ outbox: 2, events: 2 });
+    expect(await pruneAlerts(withRetention(server, { now: () => new Date(now + 1000 * DAY) }))).toMatchObject({ outbox: 2, events: 2 });
     expect((await remaining(server, channelId)).outbox).toEqual(['old-pending']);
+  });
+
+  it('the history job prunes them (at start, then hourly)', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'hf-alert-prune-'));
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+    const first = await startTestServer({ dataDir, history: serverHistory });
+    const channelId = await seed(first, Date.now());
+    await first.stop();
+    const second = await startTestServer({ dataDir, history: retention });
+    cleanups.push(() => second.stop());
+    await waitFor(async () => {
+      const left = await remaining(second, channelId);
+      return left.outbox.length === 3 && left.events.length === 2;
+    }, { what: 'the job at start pruned outbox and history', timeoutMs: 20_000 });
+    expect(await remaining(second, channelId)).toEqual({ outbox: ['new-failed', 'new-sent', 'old-pending'], events: ['recent', 'today'] });
   });
 
   it('PostgreSQL: the same, and an instance skips the round while another holds the prune lock', async (context) => {
     if (!(await postgresAvailable())) return context.skip();
     const schema = await freshPostgresSchema('alertprune');
     cleanups.push(() => schema.drop());
-    const server = await startTestServer({ databaseUrl: schema.url, history: retention });
+    const server = await startTestServer({ databaseUrl: schema.url, history: serverHistory });
     cleanups.push(() => server.stop());
     const channelId = await seed(server, Date.now());
 
@@ -85,11 +106,11 @@ describe('alert retention', () => {
     cleanups.push(() => other.end());
     const schemaName = new URL(schema.url).searchParams.get('schema')!;
     await other.query(`SELECT pg_advisory_lock(hashtext($1 || ':harborforge-alert-prune'))`, [schemaName]);
-    expect(await pruneAlerts(server.app.services)).toEqual({ outbox: 0, events: 0, skipped: true });
+    expect(await pruneAlerts(withRetention(server))).toEqual({ outbox: 0, events: 0, skipped: true });
     expect((await remaining(server, channelId)).outbox).toHaveLength(5);
     await other.query(`SELECT pg_advisory_unlock(hashtext($1 || ':harborforge-alert-prune'))`, [schemaName]);
 
-    expect(await pruneAlerts(server.app.services)).toEqual({ outbox: 2, events: 2, skipped: false });
+    expect(await pruneAlerts(withRetention(server))).toEqual({ outbox: 2, events: 2, skipped: false });
     expect(await remaining(server, channelId)).toEqual({ outbox: ['new-failed', 'new-sent', 'old-pending'], events: ['recent', 'today'] });
   });
 });
