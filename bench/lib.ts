@@ -7,6 +7,8 @@ export interface Child {
   process: ChildProcess;
   url: string;
   stop(): Promise<void>;
+  /** What the process wrote to stderr (and stdout up to its ready line). */
+  output(): string;
 }
 
 export function start(args: string[], env: Record<string, string>, ready: RegExp, cwd: string): Promise<Child> {
@@ -21,7 +23,8 @@ export function start(args: string[], env: Record<string, string>, ready: RegExp
         resolve({
           process: child,
           url: `http://127.0.0.1:${match[1]}`,
-          stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))),
+          output: () => output,
+          stop: () => new Promise((r) => (child.exitCode !== null || child.signalCode !== null ? r() : (child.once('exit', () => r()), child.kill('SIGTERM')))),
         });
       }
     };
