@@ -221,6 +221,7 @@ const modes: Record<string, () => Promise<unknown>> = {
   scale: () => import('./scale.ts').then((mode) => mode.main()),
   alerts: () => import('./alerts.ts').then((mode) => mode.runAlertsBench()),
   order: () => import('./order.ts').then((mode) => mode.benchOrder()),
+  gauges: () => import('./gauges.ts').then((mode) => mode.benchGauges()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),

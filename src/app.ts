@@ -14,6 +14,7 @@ import { useGraphQLSse } from './graphql-sse.ts';
 import type { Database } from './db/index.ts';
 import type { Logger } from './logger.ts';
 import { createMetrics } from './metrics.ts';
+import { handleMetrics, type MetricsEndpointDeps } from './metrics-endpoint.ts';
 import type { Redis } from 'ioredis';
 import { createRateLimits } from './rate-limits.ts';
 import { useRequestGuard, type RequestGuardDeps } from './request-guard.ts';
@@ -36,7 +37,7 @@ export interface AppOptions {
   config: Partial<RequestLimitsConfig> &
     Partial<Pick<Config, 'redisPrefix'>> &
     Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
-    Partial<Pick<Config, 'publicOverviewTags' | 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes' | 'history'>> &
+    Partial<Pick<Config, 'publicOverviewTags' | 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes' | 'history' | 'metricsPerServer'>> &
     Partial<Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>>;
   db: Database;
   pubsub: PubSub;
@@ -83,7 +84,8 @@ export function createApp(options: AppOptions) {
     maxBacklogBytes: config.subscriberMaxBacklogBytes,
   });
   const limits = createRateLimits(config, options.rateLimitStore);
-  const guard: RequestGuardDeps = { services, limits, trustProxy: config.trustProxy, adminToken: config.adminToken };
+  const perServerMetrics = config.metricsPerServer ?? false;
+  const guard: RequestGuardDeps = { services, limits, trustProxy: config.trustProxy, adminToken: config.adminToken, perServerMetrics };
   services.firing.onChange((serverId) => overview.touch(serverId));
   const heartbeat: HeartbeatDeps = {
     ingestor,
@@ -91,6 +93,7 @@ export function createApp(options: AppOptions) {
     limiter: limits.heartbeat,
   };
   const restDeps = { services, heartbeat, overview, envAdminToken: config.adminToken, publicOverview: config.publicOverview, publicOverviewTags: config.publicOverviewTags ?? false };
+  const metricsDeps: MetricsEndpointDeps = { metrics, services, overview, perServer: perServerMetrics, publicOverview: config.publicOverview, envAdminToken: config.adminToken };
 
   const maskError = (error: unknown, message: string, isDev?: boolean): Error => {
     const cause = error instanceof GraphQLError ? error.originalError : error;
@@ -123,9 +126,7 @@ export function createApp(options: AppOptions) {
           return endResponse(Response.json({ status: 'unavailable', database: db.provider }, { status: 503, headers: { 'retry-after': String(RETRY_AFTER_SECONDS) } }));
         }
       }
-      if (url.pathname === '/metrics') {
-        return endResponse(new Response(await metrics.registry.metrics(), { headers: { 'content-type': metrics.registry.contentType } }));
-      }
+      if (url.pathname === '/metrics') return endResponse(await handleMetrics(metricsDeps, request));
       const rest = await handleRest(restDeps, request);
       if (rest) return endResponse(rest);
       if (url.pathname !== '/graphql' && options.webHandler) {

@@ -34,6 +34,8 @@ export const configSchema = z.object({
   HISTORY_1D_RETENTION_DAYS: z.coerce.number().min(0).default(0),
   /** How often new heartbeats are folded into the rollup tiers. */
   HISTORY_ROLLUP_SECONDS: z.coerce.number().min(1).max(3600).default(60),
+  /** Per-server gauges on /metrics (opt-in: about a dozen series per server, read from the in-memory fleet). */
+  METRICS_PER_SERVER: booleanFlag.default(false),
   /** Heartbeats accepted per API key per minute on each instance (429 beyond); 0 turns the limit off. */
   HEARTBEAT_RATE_LIMIT: z.coerce.number().int().min(0).default(120),
   /** How often silent servers are checked for LATE/OFFLINE transitions. */
@@ -83,6 +85,7 @@ export interface Config {
   publicOverview: boolean;
   publicOverviewTags: boolean;
   history: HistoryConfig;
+  metricsPerServer: boolean;
   heartbeatRateLimit: number;
   statusSweepMs: number;
   alertSendTimeoutMs: number;
@@ -149,6 +152,7 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
       rollupIntervalMs: values.HISTORY_ROLLUP_SECONDS * 1000,
       alertRetentionSeconds: { outbox: values.ALERT_OUTBOX_RETENTION_DAYS * 86_400, events: values.ALERT_HISTORY_RETENTION_DAYS * 86_400 },
     },
+    metricsPerServer: values.METRICS_PER_SERVER,
     heartbeatRateLimit: values.HEARTBEAT_RATE_LIMIT,
     statusSweepMs: values.STATUS_SWEEP_MS,
     alertSendTimeoutMs: values.ALERT_SEND_TIMEOUT_MS,

@@ -2,7 +2,8 @@
 // requests without credentials count against RATE_LIMIT_ANONYMOUS; requests with a token that
 // fails authentication count against RATE_LIMIT_AUTH_FAILURES, and once that is used up the
 // address gets 429 for any credentials until the window passes. Probes, metrics and heartbeats
-// (limited per key instead) are not counted. graphql-ws connections: src/server.ts.
+// (limited per key instead) are not counted — except /metrics with per-server gauges, whose answer
+// grows with the fleet. graphql-ws connections: src/server.ts.
 import type { IncomingMessage } from 'node:http';
 import type { Plugin } from 'graphql-yoga';
 import { authenticate } from './auth.ts';
@@ -15,6 +16,8 @@ export interface RequestGuardDeps {
   limits: RateLimits;
   trustProxy: boolean;
   adminToken?: string;
+  /** METRICS_PER_SERVER: /metrics costs a pass over the fleet, so it is limited like other requests. */
+  perServerMetrics?: boolean;
 }
 
 const EXEMPT = new Set(['/healthz', '/readyz', '/metrics']);
@@ -54,7 +57,7 @@ export function useRequestGuard(deps: RequestGuardDeps): Plugin {
   return {
     async onRequest({ request, url, serverContext, endResponse }) {
       const path = url.pathname;
-      if (EXEMPT.has(path) || path.startsWith('/monitor/server/')) return;
+      if ((EXEMPT.has(path) && !(path === '/metrics' && deps.perServerMetrics)) || path.startsWith('/monitor/server/')) return;
       const address = clientAddress((serverContext as { req?: IncomingMessage }).req, deps.trustProxy);
       const authorization = request.headers.get('authorization');
       if (!authorization) {

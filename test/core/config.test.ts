@@ -22,9 +22,15 @@ describe('configuration from the environment', () => {
     [{ PUBLIC_OVERVIEW: 'maybe' }, 'PUBLIC_OVERVIEW'],
     [{ TELEGRAM_API_BASE: 'api.telegram.org' }, 'TELEGRAM_API_BASE'],
     [{ SMTP_PORT: '0' }, 'SMTP_PORT'],
+    [{ METRICS_PER_SERVER: 'on' }, 'METRICS_PER_SERVER'],
   ])('names the bad variable: %o', (env, name) => {
     expect(() => loadConfig(env)).toThrow(ConfigError);
     expect(() => loadConfig(env)).toThrow(new RegExp(`${name}:`));
+  });
+
+  it('per-server Prometheus gauges are opt-in', () => {
+    expect(loadConfig({}).metricsPerServer).toBe(false);
+    expect(loadConfig({ METRICS_PER_SERVER: 'true' }).metricsPerServer).toBe(true);
   });
 
   it('treats empty variables as unset', () => {
