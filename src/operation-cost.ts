@@ -2,8 +2,10 @@
 // field counts 1, times the length of the lists it sits in. Lists whose length is the fleet
 // (`overview.servers`; declare a field `extensions: FLEET_SIZED`) count one per server, or per
 // server of the page when the field or its parent takes `first` (or `ids`); other paged fields count `first`
-// (or `last`, or DEFAULT_PAGE when neither is given). So `a1: overview { servers { … } } … a300: …`
-// costs 300 × fleet × fields and is refused without building any part of the answer.
+// (or `last`, or DEFAULT_PAGE when neither is given); lists bounded by another argument declare it
+// with `sizedByArgument` (`metrics(maxPoints) { points }`, `versionChanges(limit)`). So
+// `a1: overview { servers { … } } … a300: …` costs 300 × fleet × fields and is refused without
+// building any part of the answer.
 //
 // Why not GraphQL Armor's cost-limit: it multiplies only literal `first`/`last` values, cannot see
 // variables or the fleet's size, and its cost of a whole-fleet list is that of a single object.
@@ -30,6 +32,28 @@ import {
 /** Field extensions of a list whose length is the number of servers (or a page of them). */
 export const FLEET_SIZED = { cost: 'fleet' } as const;
 const DEFAULT_PAGE = 100;
+
+interface ArgumentSize {
+  /** The argument that bounds the list: an Int (its value) or a list (its length). */
+  argument: string;
+  /** Whose argument: the field's own, or its parent field's (`metrics(maxPoints) { points }`). */
+  of: 'self' | 'parent';
+  default: number;
+  /** The largest value the resolver accepts: a larger one is refused there, so it costs at most this. */
+  max: number;
+}
+
+/**
+ * Field extensions of a list whose length an argument bounds, e.g. `points` by its parent's
+ * `maxPoints`: the list counts that many items (the default when the argument is absent).
+ */
+export const sizedByArgument = (argument: string, bounds: Omit<ArgumentSize, 'argument' | 'of'> & { of?: ArgumentSize['of'] }) =>
+  ({ cost: { argument, of: bounds.of ?? 'self', default: bounds.default, max: bounds.max } satisfies ArgumentSize }) as const;
+
+function argumentSizeOf(field: GraphQLField<unknown, unknown>): ArgumentSize | undefined {
+  const cost = (field.extensions as { cost?: unknown } | undefined)?.cost;
+  return typeof cost === 'object' && cost !== null && 'argument' in cost ? (cost as ArgumentSize) : undefined;
+}
 
 type Variables = Record<string, unknown> | null | undefined;
 
@@ -111,7 +135,23 @@ export function operationCost({ schema, document, operationName, variables, flee
     return isObjectType(type) || isInterfaceType(type) ? type.getFields()[name] : undefined;
   }
 
-  function selectionSetCost(selectionSet: SelectionSetNode, type: GraphQLCompositeType, page: number | undefined): number {
+  /** What of a parent field can change a fragment's cost below it: the values of its arguments. */
+  function parentKey(parent: FieldNode): string {
+    return (parent.arguments ?? [])
+      .map((arg) => `${arg.name.value}=${arg.value.kind === Kind.LIST ? `[${arg.value.values.length}]` : String(valueOf(arg.value, variables))}`)
+      .join(',');
+  }
+
+  /** The item count of a list sized by an argument (see sizedByArgument). */
+  function argumentSize(size: ArgumentSize, field: FieldNode, parent: FieldNode | undefined): number {
+    const node = size.of === 'parent' ? parent : field;
+    const argument = node?.arguments?.find((arg) => arg.name.value === size.argument)?.value;
+    const value = argument?.kind === Kind.LIST ? argument.values.length : valueOf(argument, variables);
+    const count = Array.isArray(value) ? value.length : typeof value === 'number' && Number.isFinite(value) ? Math.max(0, value) : size.default;
+    return Math.min(size.max, count);
+  }
+
+  function selectionSetCost(selectionSet: SelectionSetNode, type: GraphQLCompositeType, page: number | undefined, parent?: FieldNode): number {
     let cost = 0;
     for (const selection of selectionSet.selections) {
       if (skipped(selection, variables)) continue;
@@ -122,24 +162,28 @@ export function operationCost({ schema, document, operationName, variables, flee
         const first = intArgument(selection, 'first', variables) ?? intArgument(selection, 'last', variables);
         let multiplier = 1;
         let childPage: number | undefined;
-        if (isFleetSized(field)) multiplier = Math.min(fleetSize, first ?? page ?? fleetSize);
+        const sized = argumentSizeOf(field);
+        if (sized) multiplier = argumentSize(sized, selection, parent);
+        else if (isFleetSized(field)) multiplier = Math.min(fleetSize, first ?? page ?? fleetSize);
         else if (isCompositeType(fieldType) && pagesFleetList(fieldType)) childPage = pageArgument(selection, variables);
         else if (field.args.some((arg) => arg.name === 'first' || arg.name === 'last')) multiplier = first ?? DEFAULT_PAGE;
-        const children = selection.selectionSet && isCompositeType(fieldType) ? selectionSetCost(selection.selectionSet, fieldType, childPage) : 0;
+        const children = selection.selectionSet && isCompositeType(fieldType) ? selectionSetCost(selection.selectionSet, fieldType, childPage, selection) : 0;
         cost += multiplier * (1 + children);
       } else if (selection.kind === Kind.INLINE_FRAGMENT) {
         const condition = selection.typeCondition ? schema.getType(selection.typeCondition.name.value) : type;
-        if (condition && isCompositeType(condition)) cost += selectionSetCost(selection.selectionSet, condition, page);
+        if (condition && isCompositeType(condition)) cost += selectionSetCost(selection.selectionSet, condition, page, parent);
       } else {
         const name = selection.name.value;
         const fragment = fragments.get(name);
         if (!fragment || active.has(name)) continue; // cycles are refused by validation
-        const key = `${name}:${page ?? ''}`;
+        // The parent's arguments may size lists inside the fragment: the same spread under another
+        // parent field can cost differently.
+        const key = `${name}:${page ?? ''}:${parent ? parentKey(parent) : ''}`;
         let fragmentCost = fragmentCosts.get(key);
         if (fragmentCost === undefined) {
           const condition = schema.getType(fragment.typeCondition.name.value);
           active.add(name);
-          fragmentCost = condition && isCompositeType(condition) ? selectionSetCost(fragment.selectionSet, condition, page) : 0;
+          fragmentCost = condition && isCompositeType(condition) ? selectionSetCost(fragment.selectionSet, condition, page, parent) : 0;
           active.delete(name);
           fragmentCosts.set(key, fragmentCost);
         }

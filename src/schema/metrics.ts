@@ -2,7 +2,8 @@
 // version/agents changes. Readable where the overview is (PUBLIC_OVERVIEW), else by admins.
 import { builder } from '../builder.ts';
 import { METRICS } from '../db/history.ts';
-import { metricSeries, versionChanges, type MetricPoint, type MetricSeries, type MetricStats, type VersionChange } from '../services/history.ts';
+import { sizedByArgument } from '../operation-cost.ts';
+import { MAX_POINTS, MAX_VERSION_CHANGES, metricSeries, versionChanges, type MetricPoint, type MetricSeries, type MetricStats, type VersionChange } from '../services/history.ts';
 import { AgentRef } from './server.ts';
 
 const MetricStatsRef = builder.objectRef<MetricStats>('MetricStats').implement({
@@ -42,7 +43,12 @@ const MetricSeriesRef = builder.objectRef<MetricSeries>('MetricSeries').implemen
     to: t.expose('to', { type: 'DateTime' }),
     resolutionSeconds: t.exposeInt('resolutionSeconds', { description: 'Width of each bucket; buckets are aligned to the Unix epoch (UTC).' }),
     sourceSeconds: t.exposeInt('sourceSeconds', { description: 'The tier read: 0 = raw heartbeats, 300 = 5-minute, 3600 = hourly, 86400 = daily rollups.' }),
-    points: t.expose('points', { type: [MetricPointRef], description: 'Buckets that have data, oldest first (a gap means no heartbeat).' }),
+    points: t.expose('points', {
+      type: [MetricPointRef],
+      description: 'Buckets that have data, oldest first (a gap means no heartbeat).',
+      // At most maxPoints of them: the operation's cost counts that many (src/operation-cost.ts).
+      extensions: sizedByArgument('maxPoints', { of: 'parent', default: 300, max: MAX_POINTS }),
+    }),
   }),
 });
 
@@ -73,6 +79,7 @@ builder.queryFields((t) => ({
   versionChanges: t.field({
     type: [VersionChangeRef],
     authScopes: { overview: true },
+    extensions: sizedByArgument('limit', { default: 100, max: MAX_VERSION_CHANGES }),
     description: 'Changes of a server\'s OpenClaw/plugin versions and agents in [from, to), oldest first: the newest `limit` of them.',
     args: {
       serverId: t.arg.id({ required: true }),

@@ -1,7 +1,9 @@
 import { builder } from '../builder.ts';
+import { sizedByArgument } from '../operation-cost.ts';
 import {
   countStatusChanges,
   fleetUptime,
+  MAX_BATCH,
   recentStatusChanges,
   serversUptime,
   serverUptime,
@@ -80,6 +82,7 @@ builder.queryFields((t) => ({
   uptimes: t.field({
     type: [UptimeRef],
     authScopes: { overview: true },
+    extensions: sizedByArgument('serverIds', { default: 1, max: MAX_BATCH }),
     description: 'The uptime of up to 200 servers at once (one page of a list), in the order asked; unknown ids are left out.',
     args: { serverIds: t.arg.idList({ required: true }), from: t.arg({ type: 'DateTime', required: true }), to: t.arg({ type: 'DateTime', required: true }) },
     resolve: (_root, args, { services }) => serversUptime(services, args.serverIds.map(String), args.from, args.to),
@@ -87,6 +90,7 @@ builder.queryFields((t) => ({
   uptimeDays: t.field({
     type: [UptimeDayRef],
     authScopes: { overview: true },
+    extensions: sizedByArgument('days', { default: 90, max: 400 }),
     description: "A server's uptime per UTC day, oldest first, ending with today so far (the server page's bar).",
     args: { serverId: t.arg.id({ required: true }), days: t.arg.int({ defaultValue: 90 }) },
     resolve: (_root, args, { services }) => uptimeByDay(services, String(args.serverId), args.days ?? 90),

@@ -1,7 +1,9 @@
 // Each operation limit refused the same way on every transport, with a code and a clear message;
 // fragment cycles; and what normal clients send (status page, GraphiQL's introspection) still works.
-import { getIntrospectionQuery } from 'graphql';
+import { getIntrospectionQuery, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationCost } from '../../src/operation-cost.ts';
+import { schema } from '../../src/schema/index.ts';
 import { FLEET_CHANGES_SUBSCRIPTION, OVERVIEW_PAGE_QUERY } from '../../src/web/client/status/overview.ts';
 import { startTestServer, type TestServer } from '../helpers/server.ts';
 import { startWithFleet } from './fleet.ts';
@@ -84,6 +86,32 @@ describe('cost', () => {
     expect(firstError(await server.gql(query(200))).extensions?.code).toBe('QUERY_TOO_COMPLEX');
   });
 
+  it('prices metrics.points by maxPoints (capped at what the resolver accepts) and each alias again', async () => {
+    const range = 'serverId: "nope", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z"';
+    // metrics 1 + maxPoints × (points 1 + at 1 + cpuPct 1 + avg 1)
+    const cost = (query: string, variables?: Record<string, unknown>) => operationCost({ schema, document: parse(query), variables, fleetSize: FLEET });
+    expect(cost(`{ metrics(${range}, maxPoints: 10) { points { at cpuPct { avg } } } }`)).toBe(1 + 10 * 4);
+    expect(cost(`{ metrics(${range}) { points { at cpuPct { avg } } } }`)).toBe(1 + 300 * 4); // the default
+    expect(cost(`query ($n: Int) { metrics(${range}, maxPoints: $n) { points { at cpuPct { avg } } } }`, { n: 2000 })).toBe(1 + 2000 * 4);
+    expect(cost(`{ metrics(${range}, maxPoints: 1000000) { points { at cpuPct { avg } } } }`)).toBe(1 + 10_000 * 4);
+    const aliases = Array.from({ length: 15 }, (_, i) => `m${i}: metrics(${range}, maxPoints: 2000) { ...P }`).join(' ');
+    expect(cost(`{ ${aliases} } fragment P on MetricSeries { points { at cpuPct { avg } } }`)).toBe(15 * (1 + 2000 * 4));
+    // A fragment spread under parents with different maxPoints costs each its own.
+    expect(cost(`{ a: metrics(${range}, maxPoints: 10) { ...P } b: metrics(${range}, maxPoints: 20) { ...P } } fragment P on MetricSeries { points { at } }`)).toBe(
+      1 + 10 * 2 + 1 + 20 * 2,
+    );
+    // Other lists bounded by an argument: versionChanges(limit), uptimes(serverIds), uptimeDays(days).
+    expect(cost(`{ versionChanges(${range}, limit: 1000) { at openclawVersion } }`)).toBe(1000 * 3);
+    expect(cost(`{ uptimes(serverIds: ["a", "b", "c"], from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z") { ratio } }`)).toBe(3 * 2);
+    expect(cost(`{ uptimeDays(serverId: "a") { ratio } }`)).toBe(90 * 2);
+
+    // Over HTTP (cost limit 500, depth 3 here): a small series reaches the resolver, an oversized one is refused first.
+    const small = firstError(await send(`{ metrics(${range}, maxPoints: 10) { points { at } } }`));
+    expect(small.extensions?.code).toBe('NOT_FOUND');
+    const big = firstError(await send(`{ metrics(${range}, maxPoints: 5000) { points { at } } }`));
+    expect(big.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 1 + 5000 * 2 });
+  });
+
   function send(query: string, variables?: Record<string, unknown>) {
     return TRANSPORTS.http!(server.url, query, variables);
   }
@@ -112,6 +140,16 @@ describe('with the default limits', () => {
         expect((await send(defaults.url, query, variables)).errors, `${name}: ${query}`).toBeUndefined();
       }
     }
+  });
+
+  it("serves the server page's metrics query, and refuses many aliased full-size series", async () => {
+    const range = 'serverId: "nope", from: "2026-11-01T00:00:00Z", to: "2026-12-01T00:00:00Z"';
+    const fields = 'points { at cpuPct { avg min max } memPct { avg min max } diskPct { avg min max } swapPct { avg min max } load1 { avg min max } load5 { avg min max } load15 { avg min max } }';
+    // 300 points × 30 fields: what the server page asks for, well within the default limit.
+    expect((await defaults.gql(`{ metrics(${range}, maxPoints: 300) { resolutionSeconds ${fields} } }`)).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    const aliased = Array.from({ length: 15 }, (_, i) => `m${i}: metrics(${range}, maxPoints: 10000) { ${fields} }`).join(' ');
+    const refused = (await defaults.gql(`{ ${aliased} }`)).errors?.[0];
+    expect(refused?.extensions).toMatchObject({ code: 'QUERY_TOO_COMPLEX', limit: 'cost', cost: 15 * (1 + 10_000 * 30) });
   });
 
   it("answers GraphiQL's introspection query and serves GraphiQL", async () => {
