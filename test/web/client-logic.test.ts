@@ -8,6 +8,8 @@ import { parseSseBuffer } from '../../src/web/client/shared/sse.ts';
 import { secondsSince } from '../../src/web/client/shared/clock.ts';
 import { acceptPage, applyChanges, blockFor, covers, emptyWindow, isOlderVersion, rowAt, type FleetWindow, type Totals, type WindowQuery } from '../../src/web/client/shared/fleet-window.ts';
 import type { OverviewServer } from '../../src/web/client/status/overview.ts';
+import { formatUptimeRatio, UptimeCache, uptimeClass } from '../../src/web/client/shared/uptime-cache.ts';
+import { versionSteps } from '../../src/web/client/server/versions.ts';
 
 describe('formatting', () => {
   it('says how long ago, with at most two units', () => {
@@ -220,5 +222,61 @@ describe('the live table window', () => {
     expect(covers(held, 10, 15)).toBe(true);
     expect(covers(held, 9, 12)).toBe(false);
     expect(covers({ ...held, matching: 12 }, 10, 40)).toBe(true); // the list ends inside the block
+  });
+});
+
+describe('row uptime cache (status page, admin list)', () => {
+  const ids = (n: number, stem = 's') => Array.from({ length: n }, (_, i) => `${stem}${i}`);
+
+  it('asks only for what it does not hold or holds for longer than the ttl, in batches of 200', () => {
+    const cache = new UptimeCache(300_000, 2_000);
+    expect(cache.due(ids(450), 0).map((batch) => batch.length)).toEqual([200, 200, 50]);
+    cache.store(ids(200), ids(200).map((serverId, i) => ({ serverId, ratio: i === 0 ? null : 0.99 })), 1_000);
+    expect(cache.ratioOf('s1')).toBe(0.99);
+    expect(cache.ratioOf('s0')).toBeNull();
+    expect(cache.ratioOf('s200')).toBeUndefined();
+    expect(cache.due(ids(250), 2_000).flat()).toEqual(ids(250).slice(200));
+    expect(cache.due(ids(250), 301_000).flat()).toHaveLength(250); // stale: asked again
+  });
+
+  it('holds null for ids the answer left out (deleted), and stays within its size', () => {
+    const cache = new UptimeCache(300_000, 300);
+    cache.store(['a', 'b'], [{ serverId: 'a', ratio: 1 }], 0);
+    expect(cache.ratioOf('b')).toBeNull();
+    expect(cache.due(['a', 'b'], 1)).toEqual([]);
+    cache.store(ids(400), [], 5);
+    expect(cache.size).toBe(300);
+    expect(cache.ratioOf('a')).toBeUndefined(); // the oldest went first
+    expect(cache.ratioOf('s399')).toBeNull();
+  });
+
+  it('formats and colours the figure', () => {
+    expect(formatUptimeRatio(undefined)).toBe('—');
+    expect(formatUptimeRatio(null)).toBe('—');
+    expect(formatUptimeRatio(1)).toBe('100 %');
+    expect(formatUptimeRatio(0.99996)).toBe('100 %');
+    expect(formatUptimeRatio(0.9965278)).toBe('99.65 %');
+    expect([1, 0.995, 0.9, null].map(uptimeClass)).toEqual(['uptime-good', 'uptime-fair', 'uptime-poor', 'muted']);
+  });
+});
+
+describe('version changes on the server page', () => {
+  const row = (at: string, openclawVersion: string | null, pluginVersion: string | null, agents: string[] = ['alpha']) => ({
+    at,
+    openclawVersion,
+    pluginVersion,
+    agents: agents.map((name) => ({ name })),
+  });
+
+  it('says what changed from the row before, newest first, and the first row as first reported when complete', () => {
+    const rows = [row('2026-11-01T00:00:00Z', '1.0', '0.1'), row('2026-11-02T00:00:00Z', '1.1', '0.1'), row('2026-11-03T00:00:00Z', '1.1', null, ['alpha', 'beta'])];
+    expect(versionSteps(rows, true)).toEqual([
+      { at: '2026-11-03T00:00:00Z', first: false, changes: [{ what: 'Plugin', from: '0.1', to: 'none' }, { what: 'Agents', from: 'alpha', to: 'alpha, beta' }] },
+      { at: '2026-11-02T00:00:00Z', first: false, changes: [{ what: 'OpenClaw', from: '1.0', to: '1.1' }] },
+      { at: '2026-11-01T00:00:00Z', first: true, changes: [{ what: 'OpenClaw', from: null, to: '1.0' }, { what: 'Plugin', from: null, to: '0.1' }, { what: 'Agents', from: null, to: 'alpha' }] },
+    ]);
+    // More rows exist than were asked for: the oldest only serves as the next one's "before".
+    expect(versionSteps(rows, false).map((step) => step.at)).toEqual(['2026-11-03T00:00:00Z', '2026-11-02T00:00:00Z']);
+    expect(versionSteps([], true)).toEqual([]);
   });
 });

@@ -141,6 +141,7 @@ function Dashboard({ token, onSignOut }: { token: string; onSignOut(reason: stri
         {fleet.list.window.totals ? (
           <ServerList
             list={fleet.list}
+            token={token}
             search={search}
             onSearch={setSearch}
             status={status}

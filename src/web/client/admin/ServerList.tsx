@@ -2,11 +2,12 @@
 // rows in view are in the DOM, the rows come a block at a time from the server, and search and
 // the status filter run on the server. "Generate Challenge" is deliberately absent: the challenge
 // flow is abandoned upstream, API keys replaced it.
-import { useCallback } from 'preact/hooks';
-import { Ago, ServerNameCell, ServerSearch, StatusPill, Versions } from '../shared/components.tsx';
+import { useCallback, useMemo } from 'preact/hooks';
+import { Ago, ServerNameCell, ServerSearch, StatusPill, UptimeCell, Versions } from '../shared/components.tsx';
 import { rowAt } from '../shared/fleet-window.ts';
 import { formatTimestamp, STATUS_LABEL, type ServerStatus } from '../shared/format.ts';
 import type { LiveWindow } from '../shared/useFleetWindow.ts';
+import { useUptimes } from '../shared/useUptimes.ts';
 import { VirtualTable } from '../shared/VirtualTable.tsx';
 import type { Server } from './api.ts';
 
@@ -14,6 +15,7 @@ export type ServerAction = 'generate' | 'revoke' | 'delete';
 
 interface Props {
   list: LiveWindow<Server>;
+  token: string;
   search: string;
   onSearch(search: string): void;
   status: ServerStatus | null;
@@ -28,6 +30,9 @@ const HEAD = (
     <th scope="col">Status</th>
     <th scope="col">Server</th>
     <th scope="col">Last seen</th>
+    <th scope="col" class="num" title="Share of the last 30 days the server was ONLINE or LATE (from its status changes)">
+      Uptime 30 d
+    </th>
     <th scope="col">API key</th>
     <th scope="col">Check-in</th>
     <th scope="col">Versions</th>
@@ -37,12 +42,17 @@ const HEAD = (
   </tr>
 );
 
-export function ServerList({ list, search, onSearch, status, onStatus, busyId, highlightId, onAction }: Props) {
+export function ServerList({ list, token, search, onSearch, status, onStatus, busyId, highlightId, onAction }: Props) {
   const { window: block, loaded } = list;
   const total = block.totals?.servers ?? 0;
+  // 30-day uptime for the rows of the loaded block only, refreshed every few minutes.
+  const rowIds = useMemo(() => block.rows.map((row) => row.id), [block.rows]);
+  const uptimeOf = useUptimes(rowIds, token, loaded && !list.error);
   const renderRow = useCallback(
-    (server: Server) => <Row key={server.id} server={server} busy={busyId === server.id} highlight={highlightId === server.id} onAction={onAction} />,
-    [busyId, highlightId, onAction],
+    (server: Server) => (
+      <Row key={server.id} server={server} uptime30d={uptimeOf(server.id)} busy={busyId === server.id} highlight={highlightId === server.id} onAction={onAction} />
+    ),
+    [busyId, highlightId, onAction, uptimeOf],
   );
   return (
     <section class="card" aria-labelledby="servers-title">
@@ -70,7 +80,7 @@ export function ServerList({ list, search, onSearch, status, onStatus, busyId, h
           label="Registered servers"
           className="admin-servers"
           head={HEAD}
-          columnCount={7}
+          columnCount={8}
           count={block.matching}
           rowAt={(index) => rowAt(block, index)}
           renderRow={renderRow}
@@ -107,7 +117,15 @@ function KeyCell({ server }: { server: Server }) {
   );
 }
 
-function Row({ server, busy, highlight, onAction }: { server: Server; busy: boolean; highlight: boolean; onAction: Props['onAction'] }) {
+interface RowProps {
+  server: Server;
+  uptime30d: number | null | undefined;
+  busy: boolean;
+  highlight: boolean;
+  onAction: Props['onAction'];
+}
+
+function Row({ server, uptime30d, busy, highlight, onAction }: RowProps) {
   const hasActiveKey = Boolean(server.apiKey?.active);
   return (
     <tr data-identifier={server.identifier} data-status={server.status} class={highlight ? 'vrow row-new' : 'vrow'}>
@@ -118,6 +136,7 @@ function Row({ server, busy, highlight, onAction }: { server: Server; busy: bool
       <td class="nowrap">
         <Ago iso={server.lastSeenAt} />
       </td>
+      <UptimeCell ratio={uptime30d} />
       <td>
         <KeyCell server={server} />
       </td>

@@ -1,9 +1,11 @@
 // The server page (/server?id=…): charts of CPU, memory, disk, swap and load with min–max bands
 // over 1 h … 1 y, the last point following live heartbeats; the 90-day uptime bar with 24 h / 7 d /
-// 30 d figures; the status-change timeline. Admin details need the token the admin page keeps in
-// this tab; without one, what the public overview setting allows (uptime) is still shown.
+// 30 d figures; the status-change timeline and the version changes beside it. Admin details need
+// the token the admin page keeps in this tab; without one, what the public overview setting allows
+// (uptime, version changes) is still shown.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useMemo, useState } from 'preact/hooks';
+import { serverNow } from '../shared/clock.ts';
 import { Ago, Header, StatusPill, Versions } from '../shared/components.tsx';
 import { formatTimestamp } from '../shared/format.ts';
 import { GraphQLRequestError, request } from '../shared/graphql.ts';
@@ -24,6 +26,8 @@ import {
   type UptimeSummary,
 } from './data.ts';
 import { UptimeBar } from './UptimeBar.tsx';
+import { VersionTimeline } from './VersionTimeline.tsx';
+import { loadVersionSteps, type VersionStep } from './versions.ts';
 
 const CHARTS: { title: string; percent: boolean; lines: ChartLine[] }[] = [
   { title: 'CPU', percent: true, lines: [{ key: 'cpuPct', label: 'CPU', color: '#1f4fd1' }] },
@@ -53,10 +57,14 @@ export function ServerPage({ id }: { id: string }) {
   const [chartError, setChartError] = useState<string | null>(null);
   const [uptime, setUptime] = useState<UptimeSummary | null>(null);
   const [uptimeError, setUptimeError] = useState<string | null>(null);
+  const [versions, setVersions] = useState<VersionStep[] | null>(null);
+  const [versionsError, setVersionsError] = useState<string | null>(null);
 
   useEffect(() => {
     if (!id) return;
     loadUptime(id, Date.now(), token).then(setUptime, (error) => setUptimeError(message(error)));
+    // Versions are public where the overview is (it shows them too), like the uptime figures.
+    loadVersionSteps(id, serverNow(), token).then(setVersions, (error) => setVersionsError(message(error)));
     if (!token) return;
     request<{ server: ServerInfo | null }>(SERVER_QUERY, { id }, token).then(
       (data) => (data.server ? setServer(data.server) : setServerError(new GraphQLRequestError(`No server with id "${id}".`, 'NOT_FOUND'))),
@@ -173,7 +181,10 @@ export function ServerPage({ id }: { id: string }) {
         </section>
       ) : null}
 
-      {uptime?.changes ? <Timeline changes={uptime.changes} /> : null}
+      <div class="server-history">
+        {uptime?.changes ? <Timeline changes={uptime.changes} /> : null}
+        <VersionTimeline steps={versions} error={versionsError} />
+      </div>
     </Shell>
   );
 }

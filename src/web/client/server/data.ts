@@ -144,8 +144,4 @@ export async function loadUptime(id: string, now: number, token: string | null):
   return { days: data.uptimeDays, d1: data.d1.ratio, d7: data.d7.ratio, d30: data.d30.ratio, changes: data.timeline?.changes ?? null };
 }
 
-export function formatRatio(ratio: number | null | undefined): string {
-  if (ratio == null) return '—';
-  const pct = ratio * 100;
-  return `${pct >= 99.995 ? '100' : pct.toFixed(2)} %`;
-}
+export { formatUptimeRatio as formatRatio } from '../shared/uptime-cache.ts';

@@ -4,6 +4,7 @@ import { secondsSince } from './clock.ts';
 import { formatAgo, formatPct, formatTimestamp, STATUS_LABEL, usageLevel, type ServerStatus } from './format.ts';
 import type { LiveStatus } from './live.ts';
 import { useServerNow } from './ticker.ts';
+import { formatUptimeRatio, uptimeClass } from './uptime-cache.ts';
 
 /** Status as a coloured pill that always carries its name: colour alone fails colour-blind users. */
 export function StatusPill({ status }: { status: ServerStatus }) {
@@ -164,5 +165,14 @@ export function ShowMore({ total, limit, onMore }: { total: number; limit: numbe
         Show {Math.min(ROW_BATCH, total - limit)} more of {total - limit} remaining
       </button>
     </p>
+  );
+}
+
+/** A row's 30-day uptime cell (status page, admin list): "…" until fetched, "—" when nothing counts yet. */
+export function UptimeCell({ ratio }: { ratio: number | null | undefined }) {
+  return (
+    <td class={`num nowrap ${ratio === undefined ? 'muted' : uptimeClass(ratio)}`} data-uptime30d={ratio === undefined ? 'loading' : String(ratio)}>
+      {ratio === undefined ? '…' : formatUptimeRatio(ratio)}
+    </td>
   );
 }

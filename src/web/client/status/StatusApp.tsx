@@ -14,6 +14,7 @@ import { LiveConnection, type LiveStatus } from '../shared/live.ts';
 import { readToken } from '../shared/session.ts';
 import { useDebounced } from '../shared/useDebounced.ts';
 import { useFleetWindow } from '../shared/useFleetWindow.ts';
+import { useUptimes } from '../shared/useUptimes.ts';
 import { VirtualTable } from '../shared/VirtualTable.tsx';
 import { overviewSource, type OverviewServer } from './overview.ts';
 import { COLUMNS, StatusHead, StatusRow } from './StatusRow.tsx';
@@ -95,7 +96,13 @@ export function StatusApp() {
       : 'Fleet status · HarborForge Monitor';
   }, [totals?.offline]);
 
-  const renderRow = useCallback((server: OverviewServer, index: number) => <StatusRow key={server.id} server={server} index={index} />, []);
+  // 30-day uptime for the rows of the loaded block only (bounded: the block, not the fleet).
+  const rowIds = useMemo(() => block.rows.map((row) => row.id), [block.rows]);
+  const uptimeOf = useUptimes(rowIds, token, loaded && !error);
+  const renderRow = useCallback(
+    (server: OverviewServer, index: number) => <StatusRow key={server.id} server={server} index={index} uptime30d={uptimeOf(server.id)} />,
+    [uptimeOf],
+  );
   const clear = () => {
     setFilter('ALL');
     setSearch('');

@@ -1,7 +1,7 @@
 // One row of the status table, and its header. Every column is one entry of COLUMNS, so adding a
 // column (or a mark in a cell) is one place; rows have a fixed height (see VirtualTable).
 import type { ComponentChildren } from 'preact';
-import { Ago, ServerNameCell, StatusPill, UsageBar, Versions } from '../shared/components.tsx';
+import { Ago, ServerNameCell, StatusPill, UptimeCell, UsageBar, Versions } from '../shared/components.tsx';
 import { formatLoad, formatUptime } from '../shared/format.ts';
 import type { WindowOrder } from '../shared/fleet-window.ts';
 import { AlertMark } from './AlertMark.tsx';
@@ -10,8 +10,10 @@ import type { OverviewServer } from './overview.ts';
 interface Column {
   label: string;
   className?: string;
+  /** Header tooltip, where the label alone could be read two ways. */
+  title?: string;
   /** The whole <td>: most columns use `cell()`, which wraps its content. */
-  render(server: OverviewServer): ComponentChildren;
+  render(server: OverviewServer, uptime30d: number | null | undefined): ComponentChildren;
 }
 
 const cell = (className: string | undefined, content: ComponentChildren) => <td class={className}>{content}</td>;
@@ -36,15 +38,21 @@ export const COLUMNS: Column[] = [
   { label: 'Disk', className: 'col-usage', render: (s) => cell('col-usage', <UsageBar value={s.diskPct} />) },
   { label: 'Swap', className: 'col-usage', render: (s) => cell('col-usage', <UsageBar value={s.swapPct} />) },
   { label: 'Load 1/5/15', className: 'num', render: (s) => cell('num nowrap', formatLoad(s.loadAvg)) },
-  { label: 'Uptime', className: 'num', render: (s) => cell('num nowrap', formatUptime(s.uptimeSeconds)) },
+  {
+    label: 'Uptime 30 d',
+    className: 'num',
+    title: 'Share of the last 30 days the server was ONLINE or LATE (from its status changes)',
+    render: (_s, ratio) => <UptimeCell ratio={ratio} />,
+  },
+  { label: 'Host uptime', className: 'num', title: 'Time since the host booted, as its last heartbeat reported', render: (s) => cell('num nowrap', formatUptime(s.uptimeSeconds)) },
   { label: 'Versions', render: (s) => cell('versions', <Versions openclaw={s.openclawVersion} plugin={s.pluginVersion} />) },
   { label: 'Agents', render: (s) => cell('agents', agentsText(s)) },
 ];
 
-export function StatusRow({ server, index }: { server: OverviewServer; index: number }) {
+export function StatusRow({ server, index, uptime30d }: { server: OverviewServer; index: number; uptime30d: number | null | undefined }) {
   return (
     <tr class="vrow" data-identifier={server.identifier} data-status={server.status} aria-rowindex={index + 2}>
-      {COLUMNS.map((column) => column.render(server))}
+      {COLUMNS.map((column) => column.render(server, uptime30d))}
     </tr>
   );
 }
@@ -79,7 +87,7 @@ export function StatusHead({ order, onOrder }: { order: WindowOrder; onOrder(ord
             </button>
           </th>
         ) : (
-          <th key={column.label} scope="col" class={column.className}>
+          <th key={column.label} scope="col" class={column.className} title={column.title}>
             {column.label}
           </th>
         );
