@@ -37,6 +37,8 @@ function holder(initial: any[]) {
   };
 }
 
+// Each case waits for convergence step by step (and one sends 250 heartbeats): on a loaded 2-core
+// machine they take 10–30 s, so they get more than the default 30 s.
 describe('fleetChanges', () => {
   let server: TestServer;
   let clockOffsetMs = 0;
@@ -106,7 +108,7 @@ describe('fleetChanges', () => {
       const quiet = sub.received.length;
       await new Promise((r) => setTimeout(r, 1500));
       expect(sub.received.length).toBe(quiet);
-    });
+    }, 90_000);
   }
 
   it('narrows to ids and status, and sends removed when a server leaves the status filter', async () => {
@@ -152,7 +154,7 @@ describe('fleetChanges', () => {
     for (let i = 0; i < 250; i++) await server.heartbeat(key, seedHeartbeat(s.identifier, { cpu_pct: i % 100 }));
     const late = track(subscribeWs(wsClient(server.url), CHANGES, { since: old }));
     expect((await late.waitFor((p) => !!p.data?.fleetChanges)).data.fleetChanges.reset).toBe(true);
-  });
+  }, 90_000);
 
   it('filtered views (status, search, ids) converge while servers move in and out of them', async () => {
     const timing = { intervalSeconds: 10, graceSeconds: 10 };
@@ -225,5 +227,5 @@ describe('fleetChanges', () => {
     await server.gql(`mutation ($id: ID!) { deleteServer(id: $id) { deletedServerId } }`, { id: added.id });
     await converged('deletions, one of them watched by id');
     expect(followers.find((f) => f.view.name === 'two ids')!.held.sorted().map((row) => row.id)).toEqual([movers[0]!.id]);
-  });
+  }, 90_000);
 });
