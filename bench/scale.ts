@@ -156,6 +156,8 @@ export async function main() {
     const restarted = performance.now();
     hf = await start([...flags, 'dist/main.mjs'], hfEnv, ready, root);
     const pid = hf.process.pid!;
+    // The server listens before its overview has loaded the fleet; a query waits for that.
+    await gql(hf.url, `{ overview { ${TOTALS} } }`);
     console.log(`loaded           ${fmt(FLEET)} servers in ${fmt((performance.now() - restarted) / 1000, 1)} s; server RSS ${rssMb(pid, 'VmRSS')} MB`);
 
     const drive = (options: Partial<autocannon.Options>) => driveHeartbeats(hf.url, fleet, { connections: 32, ...options });
@@ -302,10 +304,12 @@ export async function main() {
         bytes = text.length;
         checkAnswer(text);
       } catch (error) {
-        fullError = `${String(error).slice(0, 200)}; server: ${hf.output().slice(-600)}`;
+        const output = hf.output();
+        fullError = `${String(error).slice(0, 200)}; server: ${/FATAL ERROR:[^\n]*/.exec(output)?.[0] ?? output.slice(-600)}`;
       }
     }
-    const fullCpu = full.length ? ((cpuSeconds(pid) - fullCpu0) / full.length) * 1000 : NaN;
+    const alive = hf.process.exitCode === null && hf.process.signalCode === null;
+    const fullCpu = full.length && alive ? ((cpuSeconds(pid) - fullCpu0) / full.length) * 1000 : NaN;
     full.sort((a, b) => a - b);
     const fullP50 = percentile(full, 50);
     const fullRows: [string, string, string, string][] = [
@@ -313,7 +317,7 @@ export async function main() {
         ? ['full overview (unpaged) p50', `FAILED: ${fullError}`, '<= 300 ms', 'NO']
         : ['full overview (unpaged) p50', `${fmt(fullP50)} ms (min ${fmt(full[0]!)}, max ${fmt(full.at(-1)!)}; ${fmt(fullCpu)} ms server CPU each; ${fmt(bytes / 1024 / 1024, 1)} MB)${fullError ? `; then FAILED: ${fullError}` : ''}`, '<= 300 ms', fullError ? 'NO' : met(fullP50 <= 300)],
     ];
-    if (!fullError) fullRows.push(['(peak RSS after the full overviews)', `${rssMb(pid, 'VmHWM')} MB`, '<= 350 MB', met(rssMb(pid, 'VmHWM') <= 350)]);
+    if (alive) fullRows.push(['(peak RSS after the full overviews)', `${rssMb(pid, 'VmHWM')} MB`, '<= 350 MB', met(rssMb(pid, 'VmHWM') <= 350)]);
     console.log('\n| figure | measured | target | met |\n|---|---|---|---|');
     for (const row of fullRows) console.log(`| ${row.join(' | ')} |`);
   } finally {
