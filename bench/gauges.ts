@@ -10,7 +10,9 @@
 //     scrape running and while scrapes run: the text streams out in chunks, so ingest should not
 //     wait for a whole scrape;
 //  3. the same /metrics without the gauges, for scale; peak RSS.
-// Prints figures; asserts nothing.
+// At 100,000 servers `npm start`'s --max-old-space-size=512 is too small for the fleet plus a scrape
+// (the server dies of heap exhaustion): run with BENCH_SERVER_FLAGS="--max-semi-space-size=4
+// --max-old-space-size=1024". Prints figures; asserts nothing.
 import { spawn, spawnSync } from 'node:child_process';
 import { request } from 'node:http';
 import { mkdtempSync, rmSync } from 'node:fs';
