@@ -91,6 +91,40 @@ export function createUptimeStore(db: Database) {
       return rows.map((r) => ({ serverId: r.serverId, toStatus: r.toStatus, at: Number(r.at) }));
     },
 
+    /**
+     * For each [start, end) span: the given servers' transitions in it, each server's led by its
+     * last transition before `start` (the status it enters the span with). One statement for every
+     * span, each span an index range per server; rows come grouped by server, then span, in order.
+     */
+    async changesInSpans(serverIds: string[], spans: [number, number][]): Promise<(ChangeRow & { span: number })[]> {
+      if (serverIds.length === 0 || spans.length === 0) return [];
+      const parts: Param[] = [];
+      spans.forEach(([start, end], span) => {
+        if (span) parts.push({ raw: ' UNION ALL ' });
+        parts.push(
+          { raw: `SELECT c."serverId", ${span} AS span, c."toStatus", ${d.ms('c.at')} AS at, c.id FROM status_changes c JOIN ` },
+          ...d.ids(serverIds),
+          { raw: ' AS i ON c."serverId" = i.id WHERE c.at >= coalesce((SELECT max(b.at) FROM status_changes b WHERE b."serverId" = i.id AND b.at < ' },
+          ...d.ts(start),
+          { raw: '), ' },
+          ...d.ts(start),
+          { raw: ') AND c.at < ' },
+          ...d.ts(end),
+        );
+      });
+      const rows = await query<{ serverId: string; span: number | bigint; toStatus: string; at: number | bigint }>`${parts} ORDER BY 1, 2, 4, 5`;
+      return rows.map((r) => ({ serverId: r.serverId, span: Number(r.span), toStatus: r.toStatus, at: Number(r.at) }));
+    },
+
+    /** Up and down time of the rolled-up days fromDay <= day < toDay, summed per server. */
+    async daySums(serverIds: string[], fromDay: number, toDay: number): Promise<{ serverId: string; upMs: number; downMs: number }[]> {
+      if (serverIds.length === 0 || toDay <= fromDay) return [];
+      const rows = await query<Record<string, number | bigint | string>>`
+        SELECT "serverId", SUM("upMs") AS "upMs", SUM("downMs") AS "downMs" FROM uptime_days
+        WHERE "serverId" IN ${d.ids(serverIds)} AND day >= ${d.ts(fromDay)} AND day < ${d.ts(toDay)} GROUP BY "serverId"`;
+      return rows.map((r) => ({ serverId: String(r.serverId), upMs: Number(r.upMs), downMs: Number(r.downMs) }));
+    },
+
     /** The newest transitions of one server in [from, to), with their cause, newest first. */
     async recentChanges(serverId: string, from: number, to: number, limit: number) {
       const rows = await query<{ id: number | bigint; fromStatus: string | null; toStatus: string; at: number | bigint; cause: string }>`

@@ -4,7 +4,7 @@
 // a few days, so catching up after an upgrade or a long stop is spread over several runs. Rolling
 // a day is idempotent: instances doing it at once write the same rows.
 import type { Services } from './context.ts';
-import { backendDowntime, groupByServer, uptimeStore } from './uptime.ts';
+import { backendDowntime, forgetRolledDay, groupByServer, uptimeStore } from './uptime.ts';
 import { DAY_MS, dayStart, tallyBuckets } from './uptime-tally.ts';
 import type { DayRow } from '../db/uptime-store.ts';
 
@@ -49,6 +49,7 @@ export async function rollUpUptime(services: Services, maxDays = 7): Promise<num
       if (upMs + downMs > 0) fleet.servers++;
     }
     await store.writeDay(day, rows, fleet);
+    forgetRolledDay(services);
     starting = new Map(rows.map((row) => [row.serverId, row.endStatus]));
   }
   return rolled;

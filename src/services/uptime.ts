@@ -38,32 +38,59 @@ function checkRange(from: Date, to: Date): void {
   if (to.getTime() - from.getTime() > MAX_RANGE_MS) throw new ServiceError('BAD_USER_INPUT', `to: the range may span at most ${MAX_RANGE_MS / DAY_MS} days`);
 }
 
-/** Tallies [from, to) of each server exactly (see uptime-tally.ts for what counts). */
+/** How long a read of the last rolled-up day is reused (see rolledDay). */
+const ROLLED_DAY_TTL_MS = 30_000;
+const rolledDays = new WeakMap<object, { value: Promise<number | null>; until: number }>();
+
+/**
+ * The last day rolled up into uptime_days, read at most every ROLLED_DAY_TTL_MS. A stale value is
+ * never wrong, only slower: days are rolled in order and never un-rolled, so a stale value is an
+ * earlier day, and the days after it are tallied from status_changes like any unrolled day.
+ */
+function rolledDay(services: Services): Promise<number | null> {
+  const cached = rolledDays.get(services.db);
+  if (cached && Date.now() < cached.until) return cached.value;
+  const value = uptimeStore(services).lastRolledDay();
+  rolledDays.set(services.db, { value, until: Date.now() + ROLLED_DAY_TTL_MS });
+  value.catch(() => rolledDays.delete(services.db));
+  return value;
+}
+
+/** After this process rolled days up: the next read sees them at once. */
+export function forgetRolledDay(services: Services): void {
+  rolledDays.delete(services.db);
+}
+
+/**
+ * Tallies [from, to) of each server exactly (see uptime-tally.ts for what counts): the whole days
+ * rolled up from uptime_days (one summed row per server), the partial days at either edge from
+ * status_changes (one statement for both edges), backend downtime once for the whole range; the
+ * three reads run at once.
+ */
 export async function tallyServers(services: Services, serverIds: string[], from: number, to: number): Promise<Map<string, Tally>> {
   const store = uptimeStore(services);
   const result = new Map(serverIds.map((id) => [id, emptyTally()]));
   to = Math.min(to, services.now().getTime());
   if (to <= from || serverIds.length === 0) return result;
-  const rolled = await store.lastRolledDay();
+  const rolled = await rolledDay(services);
   const fullStart = dayStart(from) === from ? from : dayStart(from) + DAY_MS;
   const fullEnd = rolled == null ? fullStart : Math.min(dayStart(to), rolled + DAY_MS);
-  const pieces: [number, number][] = fullEnd > fullStart ? [[from, fullStart], [fullEnd, to]] : [[from, to]];
-  if (fullEnd > fullStart) {
-    for (const row of await store.days(serverIds, fullStart, fullEnd)) addTally(result.get(row.serverId)!, { upMs: row.upMs, downMs: row.downMs, excludedMs: 0 });
-  }
-  for (const [start, end] of pieces) {
-    if (end <= start) continue;
-    const [initial, changes, downtime] = await Promise.all([
-      store.statusBefore(serverIds, start),
-      store.changesBetween(serverIds, start, end),
-      backendDowntime(services, start, end),
-    ]);
-    const byServer = groupByServer(changes);
+  const spans = (fullEnd > fullStart ? [[from, fullStart], [fullEnd, to]] : [[from, to]]).filter(([start, end]) => end! > start!) as [number, number][];
+  const [days, changes, downtime] = await Promise.all([
+    fullEnd > fullStart ? store.daySums(serverIds, fullStart, fullEnd) : [],
+    store.changesInSpans(serverIds, spans),
+    spans.length ? backendDowntime(services, from, to) : [],
+  ]);
+  for (const row of days) addTally(result.get(row.serverId)!, { upMs: row.upMs, downMs: row.downMs, excludedMs: 0 });
+  const byServer = groupByServer(changes);
+  spans.forEach((span, index) => {
     for (const id of serverIds) {
-      const { buckets } = tallyBuckets(initial.get(id) ?? null, byServer.get(id) ?? [], [start, end], downtime);
-      addTally(result.get(id)!, buckets[0]!);
+      // Each server's rows of this span start with its last transition before it: tallyBuckets
+      // counts nothing before the span's start and enters it with that status.
+      const own = (byServer.get(id) ?? []).filter((row) => row.span === index);
+      addTally(result.get(id)!, tallyBuckets(null, own, span, downtime).buckets[0]!);
     }
-  }
+  });
   return result;
 }
 
@@ -86,8 +113,9 @@ const figures = (tally: Tally, from: number, to: number): UptimeFigures => ({ ..
 
 export async function serverUptime(services: Services, serverId: string, from: Date, to: Date): Promise<UptimeFigures & { serverId: string }> {
   checkRange(from, to);
-  await requireServerId(services, serverId);
-  const tally = (await tallyServers(services, [serverId], from.getTime(), to.getTime())).get(serverId)!;
+  // Both at once: an unknown id tallies to nothing and is refused once the existence check answers.
+  const [, tallies] = await Promise.all([requireServerId(services, serverId), tallyServers(services, [serverId], from.getTime(), to.getTime())]);
+  const tally = tallies.get(serverId)!;
   return { serverId, ...figures(tally, from.getTime(), Math.min(to.getTime(), services.now().getTime())) };
 }
 
