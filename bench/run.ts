@@ -222,6 +222,7 @@ const modes: Record<string, () => Promise<unknown>> = {
   alerts: () => import('./alerts.ts').then((mode) => mode.runAlertsBench()),
   order: () => import('./order.ts').then((mode) => mode.benchOrder()),
   gauges: () => import('./gauges.ts').then((mode) => mode.benchGauges()),
+  history: () => import('./history.ts').then((mode) => mode.benchHistory()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),
