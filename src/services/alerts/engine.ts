@@ -28,7 +28,9 @@ const FLUSH_MS = 100;
 const DUE_POLL_MS = 1_000;
 const RESYNC_MS = 300_000;
 const TAIL_MS = 500;
-const BATCH = 200;
+const BATCH = 100;
+/** First observations per bulk insert (8 columns each: well under SQLite's 32,766 variables). */
+const BASELINE_BATCH = 500;
 
 type StateRow = Awaited<ReturnType<Services['db']['prisma']['alertState']['findUniqueOrThrow']>>;
 const toStored = (row: StateRow): StoredAlertState => ({ ...row, state: row.state as StoredAlertState['state'] });
@@ -67,6 +69,8 @@ export class AlertEngine {
   private stopped = false;
   /** Transitions this instance committed (for /metrics-like checks and the benchmark). */
   committed = 0;
+  /** Ids of alert events this instance published: its own transitions need no re-read when they come back. */
+  private readonly ownEvents = new Set<string>();
 
   /** Servers this engine reloaded because a committed row disagreed with what it held (no event had told it). */
   reloadedFromTail = 0;
@@ -123,7 +127,10 @@ export class AlertEngine {
         }
       }),
       pubsub.listen('alert:config', (part) => void this.reloadConfig(part)),
-      pubsub.listen('alert:event', (event) => void this.refreshState(event.ruleId, event.serverId)),
+      pubsub.listen('alert:event', (event) => {
+        // Another instance's transition: take its state. This instance's own is already in memory.
+        if (!this.ownEvents.delete(event.id)) void this.refreshState(event.ruleId, event.serverId);
+      }),
     );
     await Promise.all([this.reloadConfig('rules', false), this.reloadConfig('silences', false), this.reloadConfig('channels', false), this.services.tags.ready()]);
     const rows = await this.services.db.prisma.alertState.findMany();
@@ -301,7 +308,53 @@ export class AlertEngine {
         if (decision) pending.push({ rule, server, stored, decision });
       }
     }
-    for (let start = 0; start < pending.length; start += BATCH) await this.commit(pending.slice(start, start + BATCH), now);
+    // A first observation (VERSION_CHANGED / REBOOTED watching starts) is no transition: no history,
+    // no notification, nothing to claim. Written in bulk, they do not cost a transaction each.
+    const baselines = pending.filter((p) => !p.stored && !p.decision.event && !p.decision.notify);
+    const transitions = pending.filter((p) => p.stored || p.decision.event || p.decision.notify);
+    // Between batches the event loop (and on SQLite the ingest writer, waiting for the write lock) gets a turn.
+    const yieldTurn = () => new Promise((resolve) => setImmediate(resolve));
+    for (let start = 0; start < baselines.length; start += BASELINE_BATCH) {
+      await this.writeBaselines(baselines.slice(start, start + BASELINE_BATCH), now);
+      await yieldTurn();
+    }
+    for (let start = 0; start < transitions.length; start += BATCH) {
+      await this.commit(transitions.slice(start, start + BATCH), now);
+      await yieldTurn();
+    }
+  }
+
+  /** Creates state rows that only record what was observed (state OK, seq 0), and caches them. */
+  private async writeBaselines(batch: Pending[], now: Date): Promise<void> {
+    const { prisma } = this.services.db;
+    const rowOf = (p: Pending) => ({ ruleId: p.rule.id, serverId: p.server.id, state: 'OK', seq: 0, since: p.decision.since, observed: p.decision.observed, updatedAt: now });
+    let missing = batch;
+    for (let attempt = 1; missing.length; attempt++) {
+      try {
+        await prisma.alertState.createMany({
+          data: missing.map(rowOf),
+          ...(this.services.db.provider === 'postgres' ? { skipDuplicates: true } : {}),
+        } as Parameters<typeof prisma.alertState.createMany>[0]);
+        break;
+      } catch (error) {
+        // SQLite has no skipDuplicates: some rows exist already (another writer, or an earlier
+        // attempt cut short). Read what exists and insert the rest, in bulk still.
+        if ((error as { code?: string }).code !== 'P2002' || attempt >= 3) throw error;
+        await this.readStates(missing);
+        missing = missing.filter((p) => !this.states.has(keyOf(p.rule.id, p.server.id)));
+      }
+    }
+    await this.readStates(batch);
+  }
+
+  /** Reads the state rows of these rule x server pairs into the cache (one query per rule). */
+  private async readStates(batch: Pending[]): Promise<void> {
+    const byRule = new Map<string, string[]>();
+    for (const p of batch) byRule.set(p.rule.id, [...(byRule.get(p.rule.id) ?? []), p.server.id]);
+    for (const [ruleId, serverIds] of byRule) {
+      const rows = await this.services.db.prisma.alertState.findMany({ where: { ruleId, serverId: { in: serverIds } } });
+      for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
+    }
   }
 
   /** Creates the state rows that do not exist yet (OK, seq 0), so that every transition is a conditional update. */
@@ -317,8 +370,7 @@ export class AlertEngine {
       if ((error as { code?: string }).code !== 'P2002') throw error;
       for (const p of missing) await prisma.alertState.create({ data: { ruleId: p.rule.id, serverId: p.server.id, state: 'OK', seq: 0, since: now, updatedAt: now } }).catch(() => undefined);
     });
-    const rows = await prisma.alertState.findMany({ where: { OR: missing.map((p) => ({ ruleId: p.rule.id, serverId: p.server.id })) } });
-    for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
+    await this.readStates(missing);
     // The decision was made from "no row" (OK, seq 0): if another instance created the row and moved
     // it on meanwhile, the conditional update on seq 0 fails, as it must.
     for (const p of missing) {
@@ -335,6 +387,8 @@ export class AlertEngine {
     const lost: Pending[] = [];
     let queued = 0;
     await prisma.$transaction(async (tx) => {
+      const events: { wonIndex: number; data: Parameters<typeof tx.alertEvent.create>[0]['data'] }[] = [];
+      const outbox: { channelId: string; idempotencyKey: string; payload: string; status: string; dueAt: Date; createdAt: Date }[] = [];
       for (const p of batch) {
         const stored = p.stored!;
         const d = p.decision;
@@ -347,15 +401,10 @@ export class AlertEngine {
           lost.push(p);
           continue;
         }
-        let event: AlertEventView | null = null;
         if (d.event) {
-          const row = await tx.alertEvent.create({
-            data: { ruleId: p.rule.id, ruleName: p.rule.name, serverId: p.server.id, serverIdentifier: p.server.identifier, type: d.event, at: now, value: d.value, message: d.message, silenced: d.silenced },
-          });
-          event = toAlertEventView(row);
+          events.push({ wonIndex: won.length, data: { ruleId: p.rule.id, ruleName: p.rule.name, serverId: p.server.id, serverIdentifier: p.server.identifier, type: d.event, at: now, value: d.value, message: d.message, silenced: d.silenced } });
         }
         if (d.notify) {
-          const channels = p.rule.channelIds.filter((id) => this.enabledChannels.has(id));
           const notification: AlertNotification = {
             event: d.notify.event,
             ...(d.notify.reminder ? { reminder: true } : {}),
@@ -366,14 +415,22 @@ export class AlertEngine {
             value: d.value,
             message: d.message,
           };
-          if (channels.length) {
-            await tx.alertOutbox.createMany({
-              data: channels.map((channelId) => ({ channelId, idempotencyKey: notification.idempotencyKey, payload: JSON.stringify(notification), status: 'PENDING', dueAt: now, createdAt: now })),
-            });
-            queued += channels.length;
+          const payload = JSON.stringify(notification);
+          for (const channelId of p.rule.channelIds) {
+            if (this.enabledChannels.has(channelId)) outbox.push({ channelId, idempotencyKey: notification.idempotencyKey, payload, status: 'PENDING', dueAt: now, createdAt: now });
           }
         }
-        won.push({ p, seq, event });
+        won.push({ p, seq, event: null });
+      }
+      // History and outbox rows of the whole batch in one statement each (ids in insertion order).
+      if (events.length) {
+        const rows = await tx.alertEvent.createManyAndReturn({ data: events.map((e) => e.data) });
+        rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        events.forEach((e, i) => (won[e.wonIndex]!.event = toAlertEventView(rows[i]!)));
+      }
+      if (outbox.length) {
+        await tx.alertOutbox.createMany({ data: outbox });
+        queued += outbox.length;
       }
     });
     for (const { p, seq } of won) {
@@ -381,7 +438,13 @@ export class AlertEngine {
       this.states.set(keyOf(p.rule.id, p.server.id), { ...p.stored!, seq, state: d.state, since: d.since, value: d.value, observed: d.observed, notified: d.notified, lastNotifiedAt: d.lastNotifiedAt, dueAt: d.dueAt });
     }
     this.committed += won.length;
-    for (const { event } of won) if (event) this.services.pubsub.publish('alert:event', event);
+    // Bounded: with Redis down, published events may never come back.
+    if (this.ownEvents.size > 10_000) this.ownEvents.clear();
+    for (const { event } of won) {
+      if (!event) continue;
+      this.ownEvents.add(event.id);
+      this.services.pubsub.publish('alert:event', event);
+    }
     // Another instance committed first: take its state; the next event or due time re-evaluates.
     for (const p of lost) await this.refreshState(p.rule.id, p.server.id);
     if (queued) this.options.onNotificationsQueued?.();
