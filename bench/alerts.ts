@@ -1,28 +1,42 @@
 // `npm run bench -- alerts`: alert evaluation and delivery (issue 11). Prints figures; asserts nothing.
 //
-//  1. CPU of the server process with 10,000 servers reporting at their nominal rate (every 30 s:
-//     333 heartbeats/s), without rules and with 5 rules over every server, alternating phases.
-//  2. OFFLINE transition -> webhook latency: servers (interval 5 s, grace 0) fall silent one after
-//     another while the fleet keeps reporting; arrival at a local webhook minus the OFFLINE threshold.
-//  3. A flapping server (up for one heartbeat, down past its OFFLINE threshold, repeatedly): how many
-//     notifications reach the webhook.
-// The server runs as `npm start` runs it (dist/), on SQLite, with ALERT_DIGEST_WINDOW_MS=0 so that
-// latency is per notification (storm control would batch the staggered transitions).
+//  1. CPU seconds of the server process with 10,000 servers reporting at their nominal rate (every
+//     30 s: 333 heartbeats/s), without rules and with 5 rules over every server, in the same run on
+//     the same fleet: per round, a phase without rules, then the first minute after the 5 rules are
+//     created (the first evaluation of every server), then a steady phase with them; the rules are
+//     deleted between rounds. The fleet's telemetry is a realistic mix: 1 % of servers run hot
+//     (CPU above 90, so the CPU rule goes PENDING and fires after its 60 s), 2 % hover around 90
+//     (PENDING / cancelled churn), 0.5 % have a full disk; the rest are quiet.
+//  2. OFFLINE threshold -> webhook latency: servers (interval 5 s, grace 0) send one heartbeat each at
+//     staggered times and fall silent, while the fleet keeps reporting under the 5 rules. Each
+//     OFFLINE alert's arrival at a local webhook (digests unpacked: every alert in a digest counts)
+//     minus its threshold (the server's last heartbeat as the server recorded it + interval + grace).
+//  3. A flapping server (one heartbeat, silent past its OFFLINE threshold, again): notifications
+//     (digests unpacked) per rule.
+// The server runs as `npm start` runs it (dist/), on SQLite, with the product's defaults (the digest
+// window included) unless BENCH_ALERT_DIGEST_MS sets ALERT_DIGEST_WINDOW_MS.
+// BENCH_ALERT_PROFILE=<dir>: the server runs with --cpu-prof into that directory.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Database from 'better-sqlite3';
 import { insertBulkFleet, type BulkMember } from '../test/helpers/bulk-fleet.ts';
-import { startReceiver } from '../test/alerts/receiver.ts';
+import { startReceiver, type Received } from '../test/alerts/receiver.ts';
+import { cpuSeconds, serverFlags } from './lib.ts';
 
 const root = join(import.meta.dirname, '..');
 const TOKEN = 'bench-admin-token-0123456789';
 const FLEET = Number(process.env.BENCH_ALERT_SERVERS ?? 10_000);
 const RATE = Math.round(FLEET / 30);
-const PHASE_MS = Number(process.env.BENCH_ALERT_PHASE_MS ?? 15_000);
-const LATENCY_SAMPLES = Number(process.env.BENCH_ALERT_SAMPLES ?? 30);
+const PHASE_MS = Number(process.env.BENCH_ALERT_PHASE_MS ?? 60_000);
+const ROUNDS = Number(process.env.BENCH_ALERT_ROUNDS ?? 2);
+const LATENCY_SAMPLES = Number(process.env.BENCH_ALERT_SAMPLES ?? 240);
+const LATENCY_SPACING_MS = Number(process.env.BENCH_ALERT_SPACING_MS ?? 250);
 const FLAP_CYCLES = Number(process.env.BENCH_ALERT_FLAPS ?? 6);
+const DIGEST_MS = process.env.BENCH_ALERT_DIGEST_MS;
+const PROFILE_DIR = process.env.BENCH_ALERT_PROFILE;
 
 interface Child {
   process: ChildProcess;
@@ -31,13 +45,17 @@ interface Child {
   stop(): Promise<void>;
 }
 
-function startBundle(dataDir: string): Promise<Child> {
-  const startScript: string = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).scripts.start;
-  const flags = startScript.replace(/^node\s+/, '').replace(/\s*dist\/main\.mjs.*$/, '').split(' ').filter(Boolean);
-  const env = {
+function startBundle(dataDir: string, profile = false): Promise<Child> {
+  const flags = serverFlags(root);
+  if (profile && PROFILE_DIR) {
+    mkdirSync(PROFILE_DIR, { recursive: true });
+    flags.push('--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`);
+  }
+  const env: Record<string, string | undefined> = {
     ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', HARBORFORGE_ADMIN_TOKEN: TOKEN, LOG_LEVEL: 'warn',
-    HEARTBEAT_RATE_LIMIT: '1000000000', ALERT_DIGEST_WINDOW_MS: '0', STATUS_SWEEP_MS: '250',
+    HEARTBEAT_RATE_LIMIT: '1000000000',
   };
+  if (DIGEST_MS !== undefined) env.ALERT_DIGEST_WINDOW_MS = DIGEST_MS;
   const child = spawn(process.execPath, [...flags, 'dist/main.mjs'], { cwd: root, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   return new Promise((resolve, reject) => {
@@ -46,25 +64,34 @@ function startBundle(dataDir: string): Promise<Child> {
       const match = /status page (http:\/\/[\d.]+:(\d+))\//.exec(output);
       if (match) resolve({ process: child, url: match[1]!, port: Number(match[2]), stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) });
     });
-    child.stderr!.on('data', (chunk) => (output += chunk));
-    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${output}`)));
+    child.stderr!.on('data', (chunk) => {
+      if (process.env.BENCH_ALERT_SERVER_LOG) appendFileSync(process.env.BENCH_ALERT_SERVER_LOG, chunk);
+      output += chunk;
+      if (output.length > 100_000) output = output.slice(-50_000);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${output.slice(-5000)}`)));
   });
 }
 
-/** user+system CPU seconds of a process so far (Linux /proc). */
-function cpuSeconds(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
+/** Answers "the database is unavailable; retry later" (SQLite busy past its timeout on a loaded machine). */
+let unavailableAnswers = 0;
 
 async function gql(url: string, query: string, variables?: Record<string, unknown>) {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ query, variables }) });
-  const result = (await response.json()) as any;
-  if (result.errors) throw new Error(result.errors[0].message);
-  return result.data;
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${TOKEN}` }, body: JSON.stringify({ query, variables }) });
+    const result = (await response.json()) as any;
+    if (!result.errors) return result.data;
+    // What a client is told to do with this answer: retry later.
+    if (/unavailable/i.test(result.errors[0].message) && attempt < 10) {
+      unavailableAnswers++;
+      await new Promise((r) => setTimeout(r, 1_000));
+      continue;
+    }
+    throw new Error(result.errors[0].message);
+  }
 }
 
-const agent = new Agent({ keepAlive: true, maxSockets: 32 });
+const agent = new Agent({ keepAlive: true, maxSockets: 64 });
 function heartbeat(port: number, key: string, body: Record<string, unknown>): Promise<number> {
   return new Promise((resolve, reject) => {
     const payload = JSON.stringify(body);
@@ -77,84 +104,186 @@ function heartbeat(port: number, key: string, body: Record<string, unknown>): Pr
   });
 }
 
-/** The fleet reporting at its nominal rate until stop() (bounded: at most RATE per second). */
+/** Deterministic noise in [0, 1) from two integers. */
+const noise = (a: number, b: number) => {
+  const x = Math.sin(a * 12.9898 + b * 78.233) * 43_758.5453;
+  return x - Math.floor(x);
+};
+
+/** Telemetry of fleet member `s` at its `n`-th heartbeat: 1 % hot, 2 % hovering around 90, 0.5 % full disk. */
+function telemetry(s: number, n: number) {
+  const r = noise(s, n);
+  const cpu = s % 100 === 7 ? 93 + 6 * r : s % 50 === 13 ? 80 + 20 * r : 10 + 60 * r;
+  const disk = s % 200 === 3 ? 97 : 30 + (s % 50);
+  return { cpu_pct: Math.round(cpu * 10) / 10, mem_pct: 40 + (s % 40), disk_pct: disk, swap_pct: 1, load_avg: [0.5, 0.4, 0.3] };
+}
+
+/**
+ * The fleet reporting at its nominal rate until stop(), each member every 30 s: every 100 ms it sends
+ * what is due by the clock (a late tick catches up), with at most 64 requests in flight (a server
+ * that stalls gets the backlog as fast as it answers; the shortfall shows in the rate printed).
+ */
 function reportFleet(port: number, fleet: BulkMember[]) {
   let next = 0;
   let sent = 0;
   let failed = 0;
+  let inFlight = 0;
+  /** Heartbeat round trips (ms) since the last take(). */
+  let latencies: number[] = [];
+  const started = performance.now();
   const timer = setInterval(() => {
-    for (let i = 0; i < RATE / 10; i++) {
-      const member = fleet[next++ % fleet.length]!;
-      const n = next;
-      heartbeat(port, member.key, { identifier: member.identifier, cpu_pct: (n * 7) % 100, mem_pct: (n * 13) % 100, disk_pct: 50, openclaw_version: '2026.9.6', plugin_version: '0.1.0', uptime_seconds: 86_400 + n })
-        .then((status) => (status === 200 ? sent++ : failed++), () => failed++);
+    const due = Math.floor(((performance.now() - started) / 1000) * RATE);
+    while (next < due && inFlight < 64) {
+      const s = next % fleet.length;
+      const round = Math.floor(next / fleet.length);
+      next++;
+      const member = fleet[s]!;
+      inFlight++;
+      const sentAt = performance.now();
+      heartbeat(port, member.key, { identifier: member.identifier, ...telemetry(s, round), openclaw_version: '2026.9.6', plugin_version: '0.1.0', uptime_seconds: 86_400 + round * 30 })
+        .then((status) => (status === 200 ? sent++ : failed++), () => failed++)
+        .finally(() => {
+          inFlight--;
+          latencies.push(performance.now() - sentAt);
+        });
     }
   }, 100);
-  return { stop: () => clearInterval(timer), counts: () => ({ sent, failed }) };
+  const take = () => {
+    const taken = latencies.sort((a, b) => a - b);
+    latencies = [];
+    return taken;
+  };
+  return { stop: () => clearInterval(timer), counts: () => ({ sent, failed }), latencies: take };
 }
 
 const pct = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const load = () => loadavg().map((x) => x.toFixed(2)).join(' ');
+
+/** Every alert a webhook request carried: the request itself, or each item of its digest. */
+function alertsIn(received: Received[]) {
+  return received.flatMap((r) => {
+    const body = r.body as any;
+    const items: any[] = body?.digest?.length ? body.digest : [body];
+    return items.map((item) => ({ at: r.at, item, digest: Boolean(body?.digest?.length) }));
+  });
+}
 
 export async function runAlertsBench(): Promise<void> {
-  console.log(`HarborForge alerts benchmark — ${FLEET} servers reporting ${RATE} heartbeats/s, SQLite, bundle`);
+  console.log(`HarborForge alerts benchmark — ${FLEET} servers reporting ${RATE} heartbeats/s, SQLite, bundle, ALERT_DIGEST_WINDOW_MS=${DIGEST_MS ?? '(default)'}`);
   spawnSync(process.execPath, ['scripts/build-server.mjs'], { cwd: root, stdio: 'inherit' });
   const dataDir = mkdtempSync(join(tmpdir(), 'hf-bench-alerts-'));
   const receiver = await startReceiver();
   let server = await startBundle(dataDir);
   await server.stop();
   const fleet = insertBulkFleet(dataDir, FLEET, { prefix: 'alertbench', intervalSeconds: 30, withKeys: true });
-  server = await startBundle(dataDir);
+  server = await startBundle(dataDir, true);
+  const db = new Database(join(dataDir, 'harborforge.db'), { readonly: true });
+  const rows = () => db.prepare(`SELECT (SELECT count(*) FROM alert_states) AS states, (SELECT count(*) FROM alert_events) AS events, (SELECT count(*) FROM alert_outbox) AS outbox`).get() as { states: number; events: number; outbox: number };
   try {
-    const load = reportFleet(server.port, fleet);
-    await new Promise((r) => setTimeout(r, 5_000)); // warm-up
+    const reporting = reportFleet(server.port, fleet);
+    // Every member reports once before anything is measured (the bulk fleet starts partly LATE/OFFLINE).
+    console.log(`warm-up: 35 s (load average ${load()})`);
+    await sleep(35_000);
 
-    // 1. CPU: alternate phases without and with rules.
+    // 1. CPU, per round: no rules; the first minute with 5 rules; steady with 5 rules.
     const channel = (await gql(server.url, `mutation ($i: CreateAlertChannelInput!) { createAlertChannel(input: $i) { channel { id } } }`, { i: { name: 'bench', kind: 'WEBHOOK', settings: { url: receiver.url } } })).createAlertChannel.channel.id;
     const ruleInputs = [
       { name: 'offline', kind: 'OFFLINE', channelIds: [channel] },
-      { name: 'late', kind: 'LATE', channelIds: [channel], forSeconds: 60 },
-      { name: 'cpu', kind: 'METRIC', metric: 'CPU_PCT', operator: 'ABOVE', threshold: 95, clearThreshold: 90, forSeconds: 120, channelIds: [channel] },
-      { name: 'mem', kind: 'METRIC', metric: 'MEM_PCT', operator: 'ABOVE', threshold: 99, channelIds: [channel] },
+      { name: 'late', kind: 'LATE', channelIds: [channel] },
+      { name: 'cpu', kind: 'METRIC', metric: 'CPU_PCT', operator: 'ABOVE', threshold: 90, clearThreshold: 85, forSeconds: 60, channelIds: [channel] },
+      { name: 'disk', kind: 'METRIC', metric: 'DISK_PCT', operator: 'ABOVE', threshold: 95, channelIds: [channel] },
       { name: 'version', kind: 'VERSION_CHANGED', channelIds: [channel] },
     ];
-    const measure = async () => {
-      const before = cpuSeconds(server.process.pid!);
-      const started = performance.now();
-      await new Promise((r) => setTimeout(r, PHASE_MS));
-      return (cpuSeconds(server.process.pid!) - before) / ((performance.now() - started) / 1000);
+    interface Phase { name: string; round: number; cpu: number; seconds: number; heartbeats: number; failed: number; rtt: string; load: string; rows: ReturnType<typeof rows> }
+    const rtt = () => {
+      const sorted = reporting.latencies();
+      return sorted.length ? `heartbeat p50 ${pct(sorted, 50).toFixed(0)} ms, p99 ${pct(sorted, 99).toFixed(0)} ms` : 'no heartbeat answered';
     };
-    const without: number[] = [];
-    const withRules: number[] = [];
-    for (let round = 0; round < 2; round++) {
-      without.push(await measure());
+    const print = (p: Phase) =>
+      console.log(`   round ${p.round} ${p.name.padEnd(14)} cpu ${p.cpu.toFixed(2)} s in ${p.seconds.toFixed(1)} s = ${(p.cpu / p.seconds).toFixed(3)} cores; ${p.heartbeats} heartbeats (${(p.heartbeats / p.seconds).toFixed(0)}/s, ${p.failed} failed; ${p.rtt}); rows: states ${p.rows.states}, events ${p.rows.events}, outbox ${p.rows.outbox}; load ${p.load}`);
+    const phases: Phase[] = [];
+    const measure = async (name: string, round: number, ms: number) => {
+      const before = cpuSeconds(server.process.pid!);
+      const counted = reporting.counts();
+      reporting.latencies();
+      const started = performance.now();
+      await sleep(ms);
+      const seconds = (performance.now() - started) / 1000;
+      const phase = { name, round, cpu: cpuSeconds(server.process.pid!) - before, seconds, heartbeats: reporting.counts().sent - counted.sent, failed: reporting.counts().failed - counted.failed, rtt: rtt(), load: load(), rows: rows() };
+      phases.push(phase);
+      print(phase);
+    };
+    console.log(`\n1. server CPU at ${RATE} heartbeats/s (${PHASE_MS / 1000} s phases; first minute = 60 s from the rules' creation):`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      await measure('no rules', round, PHASE_MS);
+      const before = cpuSeconds(server.process.pid!);
+      const counted = reporting.counts();
+      reporting.latencies();
+      const started = performance.now();
       const ids: string[] = [];
       for (const input of ruleInputs) ids.push((await gql(server.url, `mutation ($i: CreateAlertRuleInput!) { createAlertRule(input: $i) { rule { id } } }`, { i: input })).createAlertRule.rule.id);
-      await new Promise((r) => setTimeout(r, 2_000)); // the first evaluation of every server with new rules
-      withRules.push(await measure());
-      if (round === 0) for (const id of ids) await gql(server.url, `mutation ($id: ID!) { deleteAlertRule(id: $id) { deletedRuleId } }`, { id });
+      // The first minute counts from just before the rules exist (their creation included).
+      await sleep(Math.max(0, 60_000 - (performance.now() - started)));
+      const seconds = (performance.now() - started) / 1000;
+      const first = { name: 'first minute', round, cpu: cpuSeconds(server.process.pid!) - before, seconds, heartbeats: reporting.counts().sent - counted.sent, failed: reporting.counts().failed - counted.failed, rtt: rtt(), load: load(), rows: rows() };
+      phases.push(first);
+      print(first);
+      await measure('5 rules steady', round, PHASE_MS);
+      if (round < ROUNDS) for (const id of ids) await gql(server.url, `mutation ($id: ID!) { deleteAlertRule(id: $id) { deletedRuleId } }`, { id });
     }
-    const avg = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
-    console.log(`\n1. server CPU at ${RATE} heartbeats/s (cores busy; ${PHASE_MS / 1000} s phases, alternating):`);
-    console.log(`   without rules: ${without.map((x) => x.toFixed(3)).join(', ')}  (avg ${avg(without).toFixed(3)})`);
-    console.log(`   with 5 rules:  ${withRules.map((x) => x.toFixed(3)).join(', ')}  (avg ${avg(withRules).toFixed(3)})`);
-    console.log(`   ratio with/without: ${(avg(withRules) / avg(without)).toFixed(3)}  (heartbeats sent ${load.counts().sent}, failed ${load.counts().failed})`);
+    const perHeartbeatMs = (name: string) => {
+      const ps = phases.filter((p) => p.name === name);
+      return (ps.reduce((a, p) => a + p.cpu, 0) / ps.reduce((a, p) => a + p.heartbeats, 0)) * 1000;
+    };
+    const rate = (name: string) => {
+      const ps = phases.filter((p) => p.name === name);
+      return ps.reduce((a, p) => a + p.cpu, 0) / ps.reduce((a, p) => a + p.seconds, 0);
+    };
+    const none = rate('no rules');
+    console.log(`   cores busy: no rules ${none.toFixed(3)}, first minute ${rate('first minute').toFixed(3)} (x${(rate('first minute') / none).toFixed(3)}), steady ${rate('5 rules steady').toFixed(3)} (x${(rate('5 rules steady') / none).toFixed(3)})`);
+    console.log(`   CPU ms per heartbeat: no rules ${perHeartbeatMs('no rules').toFixed(3)}, first minute ${perHeartbeatMs('first minute').toFixed(3)}, steady ${perHeartbeatMs('5 rules steady').toFixed(3)}`);
+    for (let round = 1; round <= ROUNDS; round++) {
+      const of = (name: string) => phases.find((p) => p.round === round && p.name === name)!;
+      const r = (p: Phase) => p.cpu / p.seconds;
+      console.log(`   round ${round} ratios: first minute / no rules x${(r(of('first minute')) / r(of('no rules'))).toFixed(3)}, steady / no rules x${(r(of('5 rules steady')) / r(of('no rules'))).toFixed(3)}`);
+    }
 
     // 2. OFFLINE -> webhook latency, under the fleet's load and the 5 rules.
-    const samples: { id: string; threshold: number }[] = [];
+    const samples: { id: string; identifier: string; key: string }[] = [];
     for (let i = 0; i < LATENCY_SAMPLES; i++) {
-      const identifier = `latency-${i}-${Date.now()}`;
+      const identifier = `latency-${String(i).padStart(4, '0')}`;
       const added = (await gql(server.url, `mutation ($i: AddServerInput!) { addServer(input: $i) { server { id } } }`, { i: { identifier, intervalSeconds: 5, graceSeconds: 0 } })).addServer.server;
       const key = (await gql(server.url, `mutation ($id: ID!) { generateApiKey(serverId: $id) { apiKey } }`, { id: added.id })).generateApiKey.apiKey;
-      const sentAt = Date.now();
-      await heartbeat(server.port, key, { identifier });
-      samples.push({ id: added.id, threshold: sentAt + 5_000 });
-      await new Promise((r) => setTimeout(r, 150));
+      samples.push({ id: added.id, identifier, key });
     }
-    const deadline = Date.now() + 30_000;
-    const arrival = (id: string) => receiver.received.find((r) => r.body?.event === 'FIRING' && r.body?.rule?.kind === 'OFFLINE' && r.body?.server?.id === id)?.at;
-    while (Date.now() < deadline && samples.some((s) => arrival(s.id) === undefined)) await new Promise((r) => setTimeout(r, 50));
-    const latencies = samples.flatMap((s) => (arrival(s.id) === undefined ? [] : [arrival(s.id)! - s.threshold])).sort((a, b) => a - b);
-    console.log(`\n2. OFFLINE threshold -> webhook (ms, ${latencies.length}/${samples.length} arrived): p50 ${pct(latencies, 50)}, p99 ${pct(latencies, 99)}, max ${latencies.at(-1)}`);
+    const latencyStarted = Date.now();
+    const cpuBefore = cpuSeconds(server.process.pid!);
+    for (const sample of samples) {
+      await heartbeat(server.port, sample.key, { identifier: sample.identifier, cpu_pct: 10, disk_pct: 10 });
+      await sleep(LATENCY_SPACING_MS);
+    }
+    const sampleIds = new Set(samples.map((s) => s.id));
+    const offlineAlerts = () => alertsIn(receiver.received).filter((a) => a.item?.event === 'FIRING' && a.item?.rule?.kind === 'OFFLINE' && sampleIds.has(a.item?.server?.id));
+    const deadline = Date.now() + 60_000;
+    while (Date.now() < deadline && new Set(offlineAlerts().map((a) => a.item.server.id)).size < samples.length) await sleep(100);
+    const latencyCpu = cpuSeconds(server.process.pid!) - cpuBefore;
+    const arrivals = new Map<string, { at: number; digest: boolean }>();
+    for (const a of offlineAlerts()) if (!arrivals.has(a.item.server.id)) arrivals.set(a.item.server.id, { at: a.at, digest: a.digest });
+    const latencies: number[] = [];
+    let viaDigest = 0;
+    for (const sample of samples) {
+      const arrival = arrivals.get(sample.id);
+      if (!arrival) continue;
+      const { server: view } = await gql(server.url, `query ($id: ID!) { server(id: $id) { lastSeenAt } }`, { id: sample.id });
+      const threshold = new Date(view.lastSeenAt).getTime() + 5_000;
+      latencies.push(arrival.at - threshold);
+      if (arrival.digest) viaDigest++;
+    }
+    latencies.sort((a, b) => a - b);
+    const messages = receiver.received.filter((r) => r.at >= latencyStarted).length;
+    console.log(`\n2. OFFLINE threshold -> webhook (ms; ${latencies.length}/${samples.length} arrived, ${viaDigest} inside digests; ${messages} webhook requests in that time; one server silent every ${LATENCY_SPACING_MS} ms):`);
+    console.log(`   p50 ${pct(latencies, 50)}, p90 ${pct(latencies, 90)}, p99 ${pct(latencies, 99)}, max ${latencies.at(-1)}, min ${latencies[0]}; server CPU ${(latencyCpu / ((Date.now() - latencyStarted) / 1000)).toFixed(3)} cores; load ${load()}`);
 
     // 3. A flapping server: one heartbeat, silent past its OFFLINE threshold (5 s), again.
     const identifier = `flap-${Date.now()}`;
@@ -163,19 +292,22 @@ export async function runAlertsBench(): Promise<void> {
     const flapStarted = Date.now();
     for (let cycle = 0; cycle < FLAP_CYCLES; cycle++) {
       await heartbeat(server.port, flapKey, { identifier });
-      await new Promise((r) => setTimeout(r, 6_000));
+      await sleep(6_000);
     }
     await heartbeat(server.port, flapKey, { identifier });
-    await new Promise((r) => setTimeout(r, 2_000));
+    await sleep(6_000);
     const flapSeconds = (Date.now() - flapStarted) / 1000;
-    const flapNotifications = receiver.received.filter((r) => r.body?.server?.id === flap.id);
+    const flapAlerts = alertsIn(receiver.received).filter((a) => a.item?.server?.id === flap.id);
+    const flapMessages = new Set(flapAlerts.map((a) => a.at)).size;
     const byRule = new Map<string, number>();
-    for (const r of flapNotifications) byRule.set(r.body.rule.name, (byRule.get(r.body.rule.name) ?? 0) + 1);
-    console.log(`\n3. flapping server (${FLAP_CYCLES} down/up cycles of 6 s over ${flapSeconds.toFixed(0)} s): ${flapNotifications.length} notifications (${[...byRule].map(([k, v]) => `${k}: ${v}`).join(', ')})`);
-    console.log(`   bound: per rule and channel, 2 per OFFLINE cycle (FIRING + RESOLVED), and a cycle lasts at least interval + grace (>= 5 s);`);
-    console.log(`   forSeconds rules (late, 60 s) stay silent for cycles shorter than forSeconds; ALERT_DIGEST_WINDOW_MS caps messages per channel at 1 per window.`);
-    load.stop();
+    for (const a of flapAlerts) byRule.set(`${a.item.rule.name} ${a.item.event}`, (byRule.get(`${a.item.rule.name} ${a.item.event}`) ?? 0) + 1);
+    console.log(`\n3. flapping server (${FLAP_CYCLES} up/down cycles of 6 s over ${flapSeconds.toFixed(0)} s): ${flapAlerts.length} notifications in ${flapMessages} webhook requests (${[...byRule].map(([k, v]) => `${k}: ${v}`).join(', ')})`);
+    console.log(`   bound: per rule and channel, 2 per OFFLINE cycle (FIRING + RESOLVED); a cycle lasts at least interval + grace (>= 5 s here);`);
+    console.log(`   ALERT_DIGEST_WINDOW_MS caps the messages per channel at 1 per window (digests carry the rest).`);
+    reporting.stop();
+    console.log(`\nheartbeats sent ${reporting.counts().sent}, failed ${reporting.counts().failed}; "database unavailable" answers retried: ${unavailableAnswers}; load average ${load()}`);
   } finally {
+    db.close();
     await server.stop();
     await receiver.close();
     agent.destroy();
