@@ -452,7 +452,7 @@ async function sqlitePart(report: string[]) {
     const used = (pages - free) * pageSize + 7 * Math.max(0, syntheticFiveMinute);
     const mb = (bytes: number) => fmt(bytes / 1e6, 2);
     report.push(`\n== SQLite: ${fmt(SERVERS)} servers x ${DAYS} days at the default tiers (raw 48 h, 5m 30 d, 1h 400 d, 1d forever) ==`);
-    report.push(`generated in     ${fmt(generated.generateSeconds)} s (last 48 h: ${fmt(generated.rawHeartbeats)} heartbeats through commitHeartbeats at ${fmt(generated.ingestedPerSecond)}/s in 1,000-heartbeat batches)`);
+    report.push(`generated in     ${fmt(generated.generateSeconds)} s (last 48 h: ${fmt(generated.rawHeartbeats)} heartbeats through commitHeartbeats at ${fmt(generated.ingestedPerSecond)}/s in ${fmt(SERVERS)}-heartbeat batches, one per 30 s of fleet time)`);
     report.push(`rows             raw ${fmt(rawRows)}; rollups ${counts.map((c) => `${c.tier} s: ${fmt(c.n)}`).join(', ')}`);
     report.push(`bytes per server ${mb(used / SERVERS)} MB in use (pages minus free list, + 7 B per synthetic 5-minute row), ${mb(fileBytes / SERVERS)} MB file (goal <= 8 MB); whole database ${mb(used)} MB in use, file ${mb(fileBytes)} MB`);
     report.push(`per table        ${tables.filter((t) => t.bytes > 1e6).map((t) => `${t.name} ${mb(t.bytes / SERVERS)}`).join(', ')} (MB per server)`);
