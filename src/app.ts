@@ -35,7 +35,7 @@ import { FiringIndex } from './services/alerts/firing-index.ts';
 
 export interface AppOptions {
   config: Partial<RequestLimitsConfig> &
-    Partial<Pick<Config, 'redisPrefix'>> &
+    Partial<Pick<Config, 'redisPrefix' | 'redisUrl'>> &
     Pick<Config, 'adminToken' | 'publicOverview' | 'heartbeatRateLimit'> &
     Partial<Pick<Config, 'publicOverviewTags' | 'fleetChangesIntervalMs' | 'fleetChangeLogSize' | 'subscriberMaxBacklogBytes' | 'history' | 'metricsPerServer'>> &
     Partial<Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>>;
@@ -82,6 +82,11 @@ export function createApp(options: AppOptions) {
     changesIntervalMs: config.fleetChangesIntervalMs,
     changeLogSize: config.fleetChangeLogSize,
     maxBacklogBytes: config.subscriberMaxBacklogBytes,
+    // Events cross instances through Redis, which resyncs on every reconnect; what remains is an
+    // instance dying between commit and publish: a rare 5-minute reload covers it. Without Redis a
+    // PostgreSQL instance may share the database with others it cannot hear, so it reloads every
+    // minute; an embedded single process publishes every change it commits and needs no reload.
+    resyncMs: config.redisUrl ? 300_000 : db.provider === 'postgres' ? 60_000 : null,
   });
   const limits = createRateLimits(config, options.rateLimitStore);
   const perServerMetrics = config.metricsPerServer ?? false;

@@ -117,7 +117,9 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
     async loadFleet(filter) {
       const { rows } = filter?.serverIds
         ? await pool.query(`${fleetQuery} WHERE s.id = ANY($1::text[]) ORDER BY s.identifier`, [filter.serverIds])
-        : await pool.query(`${fleetQuery} ORDER BY s.identifier`);
+        : filter?.limit !== undefined
+          ? await pool.query(`${fleetQuery} WHERE s.identifier > $1 ORDER BY s.identifier LIMIT $2`, [filter.afterIdentifier ?? '', filter.limit])
+          : await pool.query(`${fleetQuery} ORDER BY s.identifier`);
       return rows.map(
         (row): FleetRow => ({
           id: row.id,

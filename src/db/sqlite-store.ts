@@ -194,6 +194,7 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
            st.status, st.lastSeenAt, st.lateAt, st.offlineAt, st.heartbeatCount, ${TELEMETRY_COLUMNS.map((c) => 'st.' + c).join(', ')}
     FROM monitored_servers s LEFT JOIN server_states st ON st.serverId = s.id`;
   const selectFleet = db.prepare(`${fleetQuery} ORDER BY s.identifier`);
+  const selectFleetPage = db.prepare(`${fleetQuery} WHERE s.identifier > ? ORDER BY s.identifier LIMIT ?`);
   const toLate = db.prepare(`UPDATE server_states SET status = 'LATE' WHERE status = 'ONLINE' AND lateAt <= ? AND offlineAt > ? RETURNING serverId, lateAt`);
   const selectOfflineCandidates = db.prepare(`SELECT serverId, status, offlineAt FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
   const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
@@ -226,7 +227,9 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
       const rows = (
         filter?.serverIds
           ? db.prepare(`${fleetQuery} WHERE s.id IN (${filter.serverIds.map(() => '?').join(',') || 'NULL'}) ORDER BY s.identifier`).all(...filter.serverIds)
-          : selectFleet.all()
+          : filter?.limit !== undefined
+            ? selectFleetPage.all(filter.afterIdentifier ?? '', filter.limit)
+            : selectFleet.all()
       ) as Record<string, any>[];
       return rows.map(
         (row): FleetRow => ({

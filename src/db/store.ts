@@ -146,7 +146,11 @@ export interface FleetStore {
   commitHeartbeats(batch: BatchItem[]): Promise<ItemOutcome[]>;
   /** SQLite only: ends the writer thread as a crash would (tests of recovery). */
   crashWriterForTest?(): Promise<number>;
-  loadFleet(filter?: { serverIds?: string[] }): Promise<FleetRow[]>;
+  /**
+   * The fleet's servers with their states, by identifier. `afterIdentifier` + `limit` read it in
+   * pages (keyset), so that a whole-fleet reload never holds two copies of a large fleet at once.
+   */
+  loadFleet(filter?: { serverIds?: string[]; afterIdentifier?: string; limit?: number }): Promise<FleetRow[]>;
   /** Moves silent servers to LATE / OFFLINE, each transition exactly once across instances. */
   applySilence(now: Date): Promise<SilenceTransition[]>;
   /**

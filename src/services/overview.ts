@@ -6,6 +6,7 @@
 //
 // Two ways to follow it: `overviewUpdated` (the whole fleet, coalesced: fine for small fleets)
 // and `fleetChanges` (src/services/fleet-changes.ts: totals + what changed, from a version).
+import type { FleetRow } from '../db/store.ts';
 import type { Services } from './context.ts';
 import { ChangeLog } from './change-log.ts';
 import { FleetChangeHub, type FleetChangesOptions, type FleetChangesEvent } from './fleet-changes.ts';
@@ -42,6 +43,11 @@ export interface OverviewFeedOptions {
   changeLogSize?: number;
   /** A subscriber whose socket holds more unsent bytes than this gets no event until it drains. */
   maxBacklogBytes?: number;
+  /**
+   * Periodic whole-fleet reload, a safety net for events another instance committed but never
+   * published (it died in between); null: none, for a single process whose events cannot be lost.
+   */
+  resyncMs?: number | null;
 }
 
 export const MAX_PAGE_SIZE = 10_000;
@@ -67,7 +73,8 @@ export function overviewTagFilter(tags: readonly string[] | null | undefined, vi
   }
   return [...new Set(tags.map((tag) => tag.trim()))];
 }
-const RESYNC_MS = 60_000;
+/** Servers read per page by a reload; the event loop gets a turn between pages. */
+const RELOAD_PAGE = 2_000;
 /** Updates for a deleted server that were published before its deletion are ignored this long. */
 const TOMBSTONE_MS = 60_000;
 
@@ -94,7 +101,7 @@ export class OverviewFeed {
   private readonly tombstones = new Map<string, number>();
   private loading: Promise<void>;
   private pushTimer: NodeJS.Timeout | null = null;
-  private readonly resyncTimer: NodeJS.Timeout;
+  private readonly resyncTimer: NodeJS.Timeout | null;
   private readonly listeners = new Set<(overview: Overview) => void>();
   private readonly stopListening: () => void;
   private readonly coalesceMs: number;
@@ -121,8 +128,9 @@ export class OverviewFeed {
       unlistenTags();
     };
     this.loading = this.reload();
-    this.resyncTimer = setInterval(() => void this.reload().catch((error) => services.logger.error({ err: error }, 'overview resync failed')), RESYNC_MS);
-    this.resyncTimer.unref();
+    const resyncMs = options.resyncMs === undefined ? 60_000 : options.resyncMs;
+    this.resyncTimer = resyncMs === null ? null : setInterval(() => void this.reload().catch((error) => services.logger.error({ err: error }, 'overview resync failed')), resyncMs);
+    this.resyncTimer?.unref();
   }
 
   /** Reloads from the database now (after a pub/sub reconnect or a database outage: events may have been missed). */
@@ -143,18 +151,25 @@ export class OverviewFeed {
     // Entries carry their tags: read them once the tag index has loaded.
     await this.services.tags.ready();
     const startedAt = this.log.seq;
-    const rows = await this.services.db.store.loadFleet();
-    const now = this.services.now();
     const seen = new Set<string>();
-    for (const row of rows) {
-      seen.add(row.id);
-      const view = toServerView(row, row.state, null, now);
-      const known = this.index.byId.get(row.id);
-      // Something newer arrived while the database was read: keep it.
-      if (known && (known.seq > startedAt || known.view.heartbeatCount > view.heartbeatCount)) continue;
-      if (this.tombstones.has(row.id)) continue;
-      if (known && sameVisible(known.view, view) && sameTags(known.tags, this.services.tags.get(row.id))) continue;
-      this.set(view);
+    // Page by page (keyset on identifier): a 100,000-server fleet read at once held a second copy
+    // of the fleet and blocked the event loop for seconds. A server renamed across the cursor meanwhile
+    // is protected by its event (seq > startedAt), like any change made during the reload.
+    for (let after: string | undefined, rows: FleetRow[]; ; after = rows.at(-1)!.identifier) {
+      rows = await this.services.db.store.loadFleet({ afterIdentifier: after, limit: RELOAD_PAGE });
+      const now = this.services.now();
+      for (const row of rows) {
+        seen.add(row.id);
+        const view = toServerView(row, row.state, null, now);
+        const known = this.index.byId.get(row.id);
+        // Something newer arrived while the database was read: keep it.
+        if (known && (known.seq > startedAt || known.view.heartbeatCount > view.heartbeatCount)) continue;
+        if (this.tombstones.has(row.id)) continue;
+        if (known && sameVisible(known.view, view) && sameTags(known.tags, this.services.tags.get(row.id))) continue;
+        this.set(view);
+      }
+      if (rows.length < RELOAD_PAGE) break;
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     for (const entry of [...this.index.entries()]) {
       if (!seen.has(entry.view.id) && entry.seq <= startedAt) this.remove(entry.view.id);
@@ -276,7 +291,7 @@ export class OverviewFeed {
 
   close(): void {
     if (this.pushTimer) clearTimeout(this.pushTimer);
-    clearInterval(this.resyncTimer);
+    if (this.resyncTimer) clearInterval(this.resyncTimer);
     this.listeners.clear();
     this.hub.close();
     this.stopListening();
