@@ -290,18 +290,22 @@ export async function runAlertsBench(): Promise<void> {
     const flap = (await gql(server.url, `mutation ($i: AddServerInput!) { addServer(input: $i) { server { id } } }`, { i: { identifier, intervalSeconds: 5, graceSeconds: 0 } })).addServer.server;
     const flapKey = (await gql(server.url, `mutation ($id: ID!) { generateApiKey(serverId: $id) { apiKey } }`, { id: flap.id })).generateApiKey.apiKey;
     const flapStarted = Date.now();
+    const flapStatuses: number[] = [];
     for (let cycle = 0; cycle < FLAP_CYCLES; cycle++) {
-      await heartbeat(server.port, flapKey, { identifier });
+      flapStatuses.push(await heartbeat(server.port, flapKey, { identifier }).catch(() => 0));
       await sleep(6_000);
     }
-    await heartbeat(server.port, flapKey, { identifier });
+    flapStatuses.push(await heartbeat(server.port, flapKey, { identifier }).catch(() => 0));
     await sleep(6_000);
     const flapSeconds = (Date.now() - flapStarted) / 1000;
     const flapAlerts = alertsIn(receiver.received).filter((a) => a.item?.server?.id === flap.id);
     const flapMessages = new Set(flapAlerts.map((a) => a.at)).size;
     const byRule = new Map<string, number>();
     for (const a of flapAlerts) byRule.set(`${a.item.rule.name} ${a.item.event}`, (byRule.get(`${a.item.rule.name} ${a.item.event}`) ?? 0) + 1);
+    const refused = flapStatuses.filter((status) => status !== 200).length;
     console.log(`\n3. flapping server (${FLAP_CYCLES} up/down cycles of 6 s over ${flapSeconds.toFixed(0)} s): ${flapAlerts.length} notifications in ${flapMessages} webhook requests (${[...byRule].map(([k, v]) => `${k}: ${v}`).join(', ')})`);
+    // A refused heartbeat is no "up": the figure only counts when every one was accepted.
+    if (refused) console.log(`   NOT VALID: ${refused} of its ${flapStatuses.length} heartbeats were refused (${flapStatuses.join(' ')})`);
     console.log(`   bound: per rule and channel, 2 per OFFLINE cycle (FIRING + RESOLVED); a cycle lasts at least interval + grace (>= 5 s here);`);
     console.log(`   ALERT_DIGEST_WINDOW_MS caps the messages per channel at 1 per window (digests carry the rest).`);
     reporting.stop();
