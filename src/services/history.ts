@@ -48,7 +48,9 @@ const covers = (retentionSeconds: number, from: Date, now: Date) => retentionSec
 
 /**
  * The resolution is the smallest that keeps the range within `maxPoints`. Raw heartbeats answer
- * when that is finer than 5 minutes and they still cover `from`; else the coarsest tier that
+ * when that is at most half of 5 minutes (they add detail the 5-minute tier lacks) and they still
+ * cover `from`: a day in 300 points reads the 5-minute tier's 288 rows, not 2,880 raw heartbeats
+ * regrouped by 288 s (twice the CPU per request for the same picture); else the coarsest tier that
  * covers `from` and is not coarser than that resolution (the same answer from the fewest rows:
  * a year is at most ~400 daily rows, never raw rows), or the finest covering tier. The resolution
  * is rounded up to a multiple of the tier's width, so regrouping buckets stays exact.
@@ -56,7 +58,7 @@ const covers = (retentionSeconds: number, from: Date, now: Date) => retentionSec
 export function planSeries(range: { from: Date; to: Date }, want: { maxPoints?: number; resolutionSeconds?: number }, now: Date, retention: HistoryConfig['retentionSeconds']) {
   const seconds = (range.to.getTime() - range.from.getTime()) / 1000;
   const wanted = Math.max(1, Math.ceil(want.resolutionSeconds ?? seconds / want.maxPoints!));
-  if (wanted < TIERS[0] && covers(retention[0], range.from, now)) return { source: 0 as Source, resolutionSeconds: wanted };
+  if (wanted <= TIERS[0] / 2 && covers(retention[0], range.from, now)) return { source: 0 as Source, resolutionSeconds: wanted };
   const covering = TIERS.filter((t) => covers(retention[t], range.from, now));
   const tier = covering.filter((t) => t <= wanted).at(-1) ?? covering[0] ?? TIERS.at(-1)!;
   return { source: tier as Source, resolutionSeconds: tier * Math.max(1, Math.ceil(wanted / tier)) };

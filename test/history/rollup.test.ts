@@ -273,7 +273,8 @@ describe('planSeries', () => {
     planSeries({ from: new Date(T0 - (agoHours + hours) * 3_600_000), to: new Date(T0 - agoHours * 3_600_000) }, { maxPoints }, now, r);
   it('picks the finest source covering the range within maxPoints', () => {
     expect(plan(1, 300)).toEqual({ source: 0, resolutionSeconds: 12 });
-    expect(plan(24, 300)).toEqual({ source: 0, resolutionSeconds: 288 });
+    expect(plan(12, 300)).toEqual({ source: 0, resolutionSeconds: 144 });
+    expect(plan(24, 300)).toEqual({ source: 300, resolutionSeconds: 300 });
     expect(plan(24, 300, 72)).toEqual({ source: 300, resolutionSeconds: 300 });
     expect(plan(7 * 24, 300)).toEqual({ source: 300, resolutionSeconds: 7 * 300 });
     expect(plan(30 * 24, 300)).toEqual({ source: 3600, resolutionSeconds: 3 * 3600 });
