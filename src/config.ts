@@ -61,7 +61,7 @@ export const configSchema = z.object({
   /** During a database outage, how often a write is tried to detect its end. */
   DATABASE_PROBE_MS: z.coerce.number().int().min(50).max(60_000).default(1000),
   /** Storm control: after a message to a channel, what falls due for it within this window goes out as one digest. */
-  ALERT_DIGEST_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(5_000),
+  ALERT_DIGEST_WINDOW_MS: z.coerce.number().int().min(0).max(3_600_000).default(1_000),
   /** A notification that keeps failing (not permanently) is retried with backoff for this long, then given up. */
   ALERT_RETRY_HOURS: z.coerce.number().min(0).max(168).default(24),
   /** Sent and permanently failed outbox rows are deleted after this many days (0 keeps them); pending ones never are. */
