@@ -223,6 +223,7 @@ const modes: Record<string, () => Promise<unknown>> = {
   order: () => import('./order.ts').then((mode) => mode.benchOrder()),
   gauges: () => import('./gauges.ts').then((mode) => mode.benchGauges()),
   history: () => import('./history.ts').then((mode) => mode.benchHistory()),
+  heap: () => import('./heap.ts').then((mode) => mode.benchHeap()),
 };
 (modes[process.argv[2] ?? '']?.() ?? main()).then(
   () => process.exit(0),

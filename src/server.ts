@@ -169,7 +169,7 @@ export async function startServer(options: StartOptions = {}, env: Record<string
   );
 
   const sweeper = startStatusSweeper(app.services, config.statusSweepMs);
-  const alerting = startAlerting(app.services, config);
+  const alerting = startAlerting(app.services, app.overview, config);
   const uptimeRollup = startUptimeRollup(app.services, config.uptimeRollupMs);
   const historyJobs = startHistoryJobs(app.services);
 

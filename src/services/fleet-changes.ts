@@ -120,7 +120,7 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
   ) {
     const { ids, identifiers } = options.filter;
     this.match = matcher(options.filter);
-    this.inScope = (entry) => (!ids || ids.has(entry.view.id)) && (!identifiers || identifiers.has(entry.view.identifier));
+    this.inScope = (entry) => (!ids || ids.has(entry.id)) && (!identifiers || identifiers.has(entry.identifier));
   }
 
   [Symbol.asyncIterator]() {

@@ -2,15 +2,41 @@
 // identifier, so that a page is a binary search and a walk of `first` rows, not a sort of the
 // whole fleet. Statuses are derived from the clock at read time from precomputed thresholds.
 import type { ServerStatus } from './status.ts';
-import type { ServerView } from './views.ts';
+import type { Agent, ServerView } from './views.ts';
 
-export interface FleetEntry {
-  view: ServerView;
-  /** ms since epoch; Infinity while PENDING. */
-  lateAt: number;
-  offlineAt: number;
+/**
+ * One server as the fleet index holds it: the fields of its view, with times as plain numbers (ms
+ * since epoch) instead of Date objects and agent lists and version strings shared between servers
+ * that report the same ones. At 100,000 servers every byte here is 100 KB: the views with their
+ * four Dates each, held as such, were ~1 KB per server (`npm run bench -- heap`). `toView` makes
+ * the API's view of one row when a page or a change needs it.
+ */
+export class FleetEntry {
+  readonly id: string;
+  readonly identifier: string;
+  readonly name: string;
+  readonly createdAt: number;
+  readonly intervalSeconds: number;
+  readonly graceSeconds: number;
+  /** The status last announced (the sweeper's); the clock's reading is statusOf(). */
+  readonly status: ServerStatus;
+  /** ms since epoch; null until the first heartbeat (PENDING). */
+  readonly lastSeenAt: number | null;
+  /** When silence makes it LATE / OFFLINE, ms since epoch; Infinity while PENDING. */
+  readonly lateAt: number;
+  readonly offlineAt: number;
+  readonly heartbeatCount: number;
+  readonly openclawVersion: string | null;
+  readonly pluginVersion: string | null;
+  readonly agents: readonly Agent[];
+  readonly cpuPct: number | null;
+  readonly memPct: number | null;
+  readonly diskPct: number | null;
+  readonly swapPct: number | null;
+  readonly loadAvg: readonly number[] | null;
+  readonly uptimeSeconds: number | null;
   /** Lower-cased "identifier\nname", for search. */
-  text: string;
+  readonly text: string;
   /** Version (change-log sequence) of this entry's last visible change. */
   seq: number;
   /** Version at which its status (by the clock), its search text or its tags last changed: it may have left a filtered view. */
@@ -18,7 +44,105 @@ export interface FleetEntry {
   textSeq: number;
   tagsSeq: number;
   /** The server's tags when this entry was made (from the instance's ServerTagIndex). */
-  tags: readonly string[];
+  readonly tags: readonly string[];
+
+  /**
+   * `previous`: the server's entry this one replaces. Its strings are kept where they are equal:
+   * each event brings its own copies (read from the database, or across a thread or Redis), and
+   * the index's map and the change log would otherwise hold the old ones beside the new.
+   */
+  constructor(view: ServerView, seq: number, tags: readonly string[], previous?: FleetEntry) {
+    this.id = previous?.id === view.id ? previous.id : view.id;
+    const sameText = previous?.identifier === view.identifier && previous.name === view.name;
+    this.identifier = sameText ? previous!.identifier : view.identifier;
+    this.name = sameText ? previous!.name : view.name;
+    this.createdAt = msOf(view.createdAt)!;
+    this.intervalSeconds = view.intervalSeconds;
+    this.graceSeconds = view.graceSeconds;
+    this.status = view.status;
+    const seen = msOf(view.lastSeenAt);
+    this.lastSeenAt = seen;
+    // The stored thresholds when known: after a backend outage they count from its end, not from lastSeenAt.
+    this.lateAt = seen == null ? Infinity : (msOf(view.lateAt) ?? seen + 1.5 * view.intervalSeconds * 1000);
+    this.offlineAt = seen == null ? Infinity : (msOf(view.offlineAt) ?? seen + (view.intervalSeconds + view.graceSeconds) * 1000);
+    this.heartbeatCount = view.heartbeatCount;
+    this.openclawVersion = shared(view.openclawVersion);
+    this.pluginVersion = shared(view.pluginVersion);
+    this.agents = sharedAgents(view.agents);
+    this.cpuPct = view.cpuPct;
+    this.memPct = view.memPct;
+    this.diskPct = view.diskPct;
+    this.swapPct = view.swapPct;
+    this.loadAvg = view.loadAvg;
+    this.uptimeSeconds = view.uptimeSeconds;
+    this.text = sameText ? previous!.text : `${view.identifier}\n${view.name}`.toLowerCase();
+    this.seq = seq;
+    this.statusSeq = seq;
+    this.textSeq = seq;
+    this.tagsSeq = seq;
+    this.tags = tags;
+  }
+
+  /** The view the API shows (public: no key; tags are added where an answer shows them). */
+  toView(status: ServerStatus = this.status): ServerView {
+    return {
+      id: this.id,
+      identifier: this.identifier,
+      name: this.name,
+      createdAt: new Date(this.createdAt),
+      intervalSeconds: this.intervalSeconds,
+      graceSeconds: this.graceSeconds,
+      status,
+      lastSeenAt: this.lastSeenAt == null ? null : new Date(this.lastSeenAt),
+      lateAt: Number.isFinite(this.lateAt) ? new Date(this.lateAt) : null,
+      offlineAt: Number.isFinite(this.offlineAt) ? new Date(this.offlineAt) : null,
+      heartbeatCount: this.heartbeatCount,
+      openclawVersion: this.openclawVersion,
+      pluginVersion: this.pluginVersion,
+      agents: this.agents as Agent[],
+      cpuPct: this.cpuPct,
+      memPct: this.memPct,
+      diskPct: this.diskPct,
+      swapPct: this.swapPct,
+      loadAvg: this.loadAvg as number[] | null,
+      uptimeSeconds: this.uptimeSeconds,
+      apiKey: null,
+    };
+  }
+}
+
+/** A time from a view: a Date in this process, an ISO string when the view crossed Redis. */
+function msOf(value: Date | string | null | undefined): number | null {
+  if (value == null) return null;
+  return value instanceof Date ? value.getTime() : new Date(value).getTime();
+}
+
+/**
+ * Strings and agent lists that many servers report alike (versions, the same agents) are kept once.
+ * Bounded: past the limit a new value is simply kept per server, so a fleet of unique values
+ * cannot grow the pool without end.
+ */
+const POOL_LIMIT = 10_000;
+const strings = new Map<string, string>();
+const agentLists = new Map<string, readonly Agent[]>();
+const NO_AGENTS: readonly Agent[] = Object.freeze([]);
+
+function shared(value: string | null): string | null {
+  if (value == null) return null;
+  const known = strings.get(value);
+  if (known !== undefined) return known;
+  if (strings.size < POOL_LIMIT) strings.set(value, value);
+  return value;
+}
+
+function sharedAgents(agents: readonly Agent[] | null | undefined): readonly Agent[] {
+  if (!agents?.length) return NO_AGENTS;
+  const key = agents.map((agent) => `${agent.id}\u0000${agent.name}`).join('\u0001');
+  const known = agentLists.get(key);
+  if (known) return known;
+  const frozen = Object.freeze(agents.map((agent) => Object.freeze({ id: agent.id, name: agent.name })));
+  if (agentLists.size < POOL_LIMIT) agentLists.set(key, frozen);
+  return frozen;
 }
 
 export interface OverviewTotals {
@@ -78,34 +202,21 @@ export interface Page {
 }
 
 export function statusOf(entry: FleetEntry, now: number): ServerStatus {
-  if (entry.view.lastSeenAt == null) return 'PENDING';
+  if (entry.lastSeenAt == null) return 'PENDING';
   if (now >= entry.offlineAt) return 'OFFLINE';
   if (now >= entry.lateAt) return 'LATE';
   return 'ONLINE';
 }
 
-/** The view with its status as of `now` (the stored view's status may lag the clock by a sweep). */
+/** The view with its status as of `now` (the announced status may lag the clock by a sweep). */
 export function viewAt(entry: FleetEntry, now: number): ServerView {
-  const status = statusOf(entry, now);
-  return status === entry.view.status ? entry.view : { ...entry.view, status };
+  return entry.toView(statusOf(entry, now));
 }
 
 const NO_TAGS: readonly string[] = Object.freeze([]);
 
-export function entryOf(view: ServerView, seq: number, tags: readonly string[] = NO_TAGS): FleetEntry {
-  const seen = view.lastSeenAt?.getTime();
-  // The stored thresholds when known: after a backend outage they count from its end, not from lastSeenAt.
-  return {
-    view,
-    lateAt: seen == null ? Infinity : (view.lateAt?.getTime() ?? seen + 1.5 * view.intervalSeconds * 1000),
-    offlineAt: seen == null ? Infinity : (view.offlineAt?.getTime() ?? seen + (view.intervalSeconds + view.graceSeconds) * 1000),
-    text: `${view.identifier}\n${view.name}`.toLowerCase(),
-    seq,
-    statusSeq: seq,
-    textSeq: seq,
-    tagsSeq: seq,
-    tags,
-  };
+export function entryOf(view: ServerView, seq: number, tags: readonly string[] = NO_TAGS, previous?: FleetEntry): FleetEntry {
+  return new FleetEntry(view, seq, tags, previous);
 }
 
 export function isEmptyFilter(filter: OverviewFilter): boolean {
@@ -115,8 +226,8 @@ export function isEmptyFilter(filter: OverviewFilter): boolean {
 /** A predicate for `filter` (null: everything matches). */
 export function matcher(filter: OverviewFilter): ((entry: FleetEntry, now: number) => boolean) | null {
   const tests: ((entry: FleetEntry, now: number) => boolean)[] = [];
-  if (filter.ids) tests.push((e) => filter.ids!.has(e.view.id));
-  if (filter.identifiers) tests.push((e) => filter.identifiers!.has(e.view.identifier));
+  if (filter.ids) tests.push((e) => filter.ids!.has(e.id));
+  if (filter.identifiers) tests.push((e) => filter.identifiers!.has(e.identifier));
   const search = filter.search?.trim().toLowerCase();
   if (search) tests.push((e) => e.text.includes(search));
   const tags = filter.tags;
@@ -157,7 +268,7 @@ export class FleetIndex {
     let hi = this.sorted.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compare(this.sorted[mid]!.view.identifier, identifier);
+      const c = compare(this.sorted[mid]!.identifier, identifier);
       if (c < 0 || (c === 0 && !inclusive)) lo = mid + 1;
       else hi = mid;
     }
@@ -165,22 +276,22 @@ export class FleetIndex {
   }
 
   set(entry: FleetEntry): void {
-    const previous = this.byId.get(entry.view.id);
-    this.byId.set(entry.view.id, entry);
-    if (previous && previous.view.identifier === entry.view.identifier) {
+    const previous = this.byId.get(entry.id);
+    this.byId.set(entry.id, entry);
+    if (previous && previous.identifier === entry.identifier) {
       const at = this.indexOf(previous);
       this.sorted[at] = entry;
       if (!this.thresholdsStale) this.putThresholds(at, entry);
       return;
     }
     if (previous) this.sorted.splice(this.indexOf(previous), 1);
-    this.sorted.splice(this.lowerBound(entry.view.identifier, true), 0, entry);
+    this.sorted.splice(this.lowerBound(entry.identifier, true), 0, entry);
     this.thresholdsStale = true;
   }
 
   private putThresholds(at: number, entry: FleetEntry): void {
     // A threshold that is not a number never passes (as a comparison with NaN); NaN marks PENDING here.
-    const pending = entry.view.lastSeenAt == null;
+    const pending = entry.lastSeenAt == null;
     this.lateAts[at] = pending ? NaN : Number.isNaN(entry.lateAt) ? Infinity : entry.lateAt;
     this.offlineAts[at] = pending ? NaN : Number.isNaN(entry.offlineAt) ? Infinity : entry.offlineAt;
   }
@@ -188,7 +299,7 @@ export class FleetIndex {
   /** The entry with this identifier (binary search). */
   findByIdentifier(identifier: string): FleetEntry | undefined {
     const entry = this.sorted[this.lowerBound(identifier, true)];
-    return entry?.view.identifier === identifier ? entry : undefined;
+    return entry?.identifier === identifier ? entry : undefined;
   }
 
   delete(id: string): boolean {
@@ -201,12 +312,12 @@ export class FleetIndex {
   }
 
   private indexOf(entry: FleetEntry): number {
-    const at = this.lowerBound(entry.view.identifier, true);
+    const at = this.lowerBound(entry.identifier, true);
     if (this.sorted[at] === entry) return at;
     // Identifiers are unique; a stale object for the same identifier sits at the same place.
-    if (this.sorted[at]?.view.id === entry.view.id) return at;
+    if (this.sorted[at]?.id === entry.id) return at;
     const found = this.sorted.indexOf(entry);
-    if (found < 0) throw new Error(`fleet index out of order at ${entry.view.identifier}`);
+    if (found < 0) throw new Error(`fleet index out of order at ${entry.identifier}`);
     return found;
   }
 

@@ -10,7 +10,7 @@ import type { FleetRow } from '../db/store.ts';
 import type { Services } from './context.ts';
 import { ChangeLog } from './change-log.ts';
 import { FleetChangeHub, type FleetChangesOptions, type FleetChangesEvent } from './fleet-changes.ts';
-import { FleetIndex, entryOf, parseStatusCursor, statusOf, type OverviewFilter, type OverviewTotals, type PageArgs } from './fleet-index.ts';
+import { FleetIndex, entryOf, parseStatusCursor, statusOf, type FleetEntry, type OverviewFilter, type OverviewTotals, type PageArgs } from './fleet-index.ts';
 import type { Session } from './admin-tokens.ts';
 import { ServiceError } from './errors.ts';
 import { tagSchema } from './server-tags.ts';
@@ -78,24 +78,30 @@ const RELOAD_PAGE = 2_000;
 /** Updates for a deleted server that were published before its deletion are ignored this long. */
 const TOMBSTONE_MS = 60_000;
 
-const asDate = (value: Date | string | null) => (value == null ? null : value instanceof Date ? value : new Date(value));
-
 /** Fields a client can see change; a reload that finds them equal records nothing. */
-const sameVisible = (a: ServerView, b: ServerView) =>
-  a.lastSeenAt?.getTime() === b.lastSeenAt?.getTime() &&
+const sameVisible = (a: FleetEntry, b: FleetEntry) =>
+  a.lastSeenAt === b.lastSeenAt &&
   a.heartbeatCount === b.heartbeatCount &&
   a.status === b.status &&
   a.name === b.name &&
   a.identifier === b.identifier &&
   a.intervalSeconds === b.intervalSeconds &&
   a.graceSeconds === b.graceSeconds &&
-  a.lateAt?.getTime() === b.lateAt?.getTime() &&
-  a.offlineAt?.getTime() === b.offlineAt?.getTime();
+  a.lateAt === b.lateAt &&
+  a.offlineAt === b.offlineAt;
 
 const sameTags = (a: readonly string[], b: readonly string[]) => a === b || (a.length === b.length && a.every((tag, i) => tag === b[i]));
 
+/**
+ * Told of every server the overview takes in (`entry`, with the `previous` one when it replaced
+ * one) or drops (`entry` undefined), synchronously: the alert engine evaluates from the overview's
+ * views instead of keeping a second copy of the fleet.
+ */
+export type FleetEntryListener = (serverId: string, entry: FleetEntry | undefined, previous: FleetEntry | undefined) => void;
+
 export class OverviewFeed {
   readonly index = new FleetIndex();
+  private readonly entryListeners = new Set<FleetEntryListener>();
   readonly log: ChangeLog;
   readonly hub: FleetChangeHub;
   private readonly tombstones = new Map<string, number>();
@@ -163,51 +169,76 @@ export class OverviewFeed {
         const view = toServerView(row, row.state, null, now);
         const known = this.index.byId.get(row.id);
         // Something newer arrived while the database was read: keep it.
-        if (known && (known.seq > startedAt || known.view.heartbeatCount > view.heartbeatCount)) continue;
+        if (known && (known.seq > startedAt || known.heartbeatCount > view.heartbeatCount)) continue;
         if (this.tombstones.has(row.id)) continue;
-        if (known && sameVisible(known.view, view) && sameTags(known.tags, this.services.tags.get(row.id))) continue;
-        this.set(view);
+        const tags = this.services.tags.get(row.id);
+        const entry = entryOf(view, 0, tags, known);
+        if (known && sameVisible(known, entry) && sameTags(known.tags, tags)) continue;
+        this.put(entry);
       }
       if (rows.length < RELOAD_PAGE) break;
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     for (const entry of [...this.index.entries()]) {
-      if (!seen.has(entry.view.id) && entry.seq <= startedAt) this.remove(entry.view.id);
+      if (!seen.has(entry.id) && entry.seq <= startedAt) this.remove(entry.id);
     }
     this.changed(true);
   }
 
   private set(view: ServerView): void {
+    this.put(entryOf(view, 0, this.services.tags.get(view.id), this.index.byId.get(view.id)));
+  }
+
+  /** Takes `entry` in as the server's newest state: a new version in the change log. */
+  private put(entry: FleetEntry): void {
     const nowMs = this.nowMs();
-    const previous = this.index.byId.get(view.id);
-    const seq = this.log.record(view.id);
-    const entry = entryOf(view, seq, this.services.tags.get(view.id));
+    const previous = this.index.byId.get(entry.id);
+    const seq = this.log.record(entry.id);
+    entry.seq = entry.statusSeq = entry.textSeq = entry.tagsSeq = seq;
     if (previous) {
       // Either kind of status change may take it out of a status-filtered view: the announced one
       // (the sweeper's) and the one the clock already showed to queries.
-      const sameStatus = previous.view.status === view.status && statusOf(previous, nowMs) === statusOf(entry, nowMs);
+      const sameStatus = previous.status === entry.status && statusOf(previous, nowMs) === statusOf(entry, nowMs);
       entry.statusSeq = sameStatus ? previous.statusSeq : seq;
       entry.textSeq = previous.text === entry.text ? previous.textSeq : seq;
       entry.tagsSeq = sameTags(previous.tags, entry.tags) ? previous.tagsSeq : seq;
     }
     this.index.set(entry);
     this.hub.wake();
+    for (const listener of this.entryListeners) listener(entry.id, entry, previous);
+  }
+
+  /** Calls `listener` for every server taken in or dropped from now on; returns the way to stop. */
+  onEntry(listener: FleetEntryListener): () => void {
+    this.entryListeners.add(listener);
+    return () => this.entryListeners.delete(listener);
   }
 
   /** Announces a server's row again without a new view (its `firingAlerts` or its tags changed). */
   touch(id: string): void {
     const entry = this.index.byId.get(id);
     if (!entry) return;
-    this.set(entry.view);
+    this.set(entry.toView());
     this.changed(false);
   }
 
   private remove(id: string): void {
-    if (!this.index.byId.has(id)) return;
+    const previous = this.index.byId.get(id);
+    if (!previous) return;
     this.log.record(id);
     this.index.delete(id);
     this.hub.wake();
+    for (const listener of this.entryListeners) listener(id, undefined, previous);
     this.changed(true);
+  }
+
+  /**
+   * Takes a server's view as committed, read from the database because something said the one held
+   * is out of date (the alert engine's tail of committed status and version changes: an instance
+   * died between its commit and its event). Ignored when an event already brought a newer one.
+   */
+  take(view: ServerView): void {
+    this.apply(view);
   }
 
   private apply(view: ServerView): void {
@@ -216,17 +247,12 @@ export class OverviewFeed {
       if (Date.now() - tombstone < TOMBSTONE_MS) return;
       this.tombstones.delete(view.id);
     }
-    const isNew = !this.index.byId.has(view.id);
-    // Views that crossed Redis carry dates as strings; the public overview never shows keys.
-    this.set({
-      ...view,
-      createdAt: asDate(view.createdAt)!,
-      lastSeenAt: asDate(view.lastSeenAt),
-      lateAt: asDate(view.lateAt ?? null),
-      offlineAt: asDate(view.offlineAt ?? null),
-      apiKey: null,
-    });
-    this.changed(isNew);
+    const known = this.index.byId.get(view.id);
+    // A view older than the one held (a delayed event, or a database read that an event overtook).
+    if (known && view.heartbeatCount < known.heartbeatCount) return;
+    // Views that crossed Redis carry dates as strings: the entry reads either. The key is never kept.
+    this.set(view);
+    this.changed(!known);
   }
 
   private changed(_membership: boolean): void {

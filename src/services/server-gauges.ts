@@ -26,27 +26,27 @@ export function escapeLabelValue(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n') : value;
 }
 
-const load = (i: number) => (entry: FleetEntry) => entry.view.loadAvg?.[i] ?? null;
+const load = (i: number) => (entry: FleetEntry) => entry.loadAvg?.[i] ?? null;
 
 export const SERVER_GAUGES: readonly Family[] = [
   {
     name: 'harborforge_server_info',
     help: 'Always 1; labels carry the server\'s name and the OpenClaw and plugin versions it last reported',
     value: () => 1,
-    extraLabels: ({ view }) =>
-      `,name="${escapeLabelValue(view.name)}",openclaw_version="${escapeLabelValue(view.openclawVersion ?? '')}",plugin_version="${escapeLabelValue(view.pluginVersion ?? '')}"`,
+    extraLabels: (entry) =>
+      `,name="${escapeLabelValue(entry.name)}",openclaw_version="${escapeLabelValue(entry.openclawVersion ?? '')}",plugin_version="${escapeLabelValue(entry.pluginVersion ?? '')}"`,
   },
   { name: 'harborforge_server_status', help: 'Always 1, labelled with the server\'s current status (PENDING, ONLINE, LATE, OFFLINE)', value: () => 1, extraLabels: (_e, status) => `,status="${status}"` },
   { name: 'harborforge_server_up', help: '1 while ONLINE or LATE, 0 while OFFLINE; absent while PENDING (the uptime rule)', value: (_e, status) => UP[status] },
-  { name: 'harborforge_server_last_seen_timestamp_seconds', help: 'Unix time of the last heartbeat received (backend clock)', value: ({ view }) => (view.lastSeenAt ? view.lastSeenAt.getTime() / 1000 : null) },
-  { name: 'harborforge_server_cpu_percent', help: 'CPU use in % at the last heartbeat', value: ({ view }) => view.cpuPct },
-  { name: 'harborforge_server_memory_percent', help: 'Memory use in % at the last heartbeat', value: ({ view }) => view.memPct },
-  { name: 'harborforge_server_disk_percent', help: 'Disk use in % at the last heartbeat', value: ({ view }) => view.diskPct },
-  { name: 'harborforge_server_swap_percent', help: 'Swap use in % at the last heartbeat', value: ({ view }) => view.swapPct },
+  { name: 'harborforge_server_last_seen_timestamp_seconds', help: 'Unix time of the last heartbeat received (backend clock)', value: (entry) => (entry.lastSeenAt == null ? null : entry.lastSeenAt / 1000) },
+  { name: 'harborforge_server_cpu_percent', help: 'CPU use in % at the last heartbeat', value: (entry) => entry.cpuPct },
+  { name: 'harborforge_server_memory_percent', help: 'Memory use in % at the last heartbeat', value: (entry) => entry.memPct },
+  { name: 'harborforge_server_disk_percent', help: 'Disk use in % at the last heartbeat', value: (entry) => entry.diskPct },
+  { name: 'harborforge_server_swap_percent', help: 'Swap use in % at the last heartbeat', value: (entry) => entry.swapPct },
   { name: 'harborforge_server_load1', help: '1-minute load average at the last heartbeat', value: load(0) },
   { name: 'harborforge_server_load5', help: '5-minute load average at the last heartbeat', value: load(1) },
   { name: 'harborforge_server_load15', help: '15-minute load average at the last heartbeat', value: load(2) },
-  { name: 'harborforge_server_uptime_seconds', help: 'Host uptime in seconds as reported by the last heartbeat', value: ({ view }) => view.uptimeSeconds },
+  { name: 'harborforge_server_uptime_seconds', help: 'Host uptime in seconds as reported by the last heartbeat', value: (entry) => entry.uptimeSeconds },
 ];
 
 /** Bytes per chunk: a few ms of work between two turns of the event loop. */
@@ -72,13 +72,13 @@ export function* serverGaugeChunks(entries: readonly FleetEntry[], now: number):
       let tail = head;
       let prefix = 0;
       if (i >= 0) {
-        const { view } = entries[i]!;
+        const entry = entries[i]!;
         const status = (statuses[i] ??= statusOf(entries[i]!, now));
-        const value = family.value(entries[i]!, status);
+        const value = family.value(entry, status);
         if (value == null || !Number.isFinite(value)) continue;
         // Not kept between families: at 100,000 servers a cache of the labels is tens of MB of heap
         // for the scrape's duration, and the heap is what a large fleet runs short of.
-        tail = `{server_id="${escapeLabelValue(view.id)}",identifier="${escapeLabelValue(view.identifier)}"${family.extraLabels ? family.extraLabels(entries[i]!, status) : ''}} ${value}\n`;
+        tail = `{server_id="${escapeLabelValue(entry.id)}",identifier="${escapeLabelValue(entry.identifier)}"${family.extraLabels ? family.extraLabels(entry, status) : ''}} ${value}\n`;
         prefix = name.length;
       }
       // Room for the line (a UTF-16 code unit is at most 3 bytes of UTF-8), else the next chunk.

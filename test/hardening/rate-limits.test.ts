@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { ADMIN_TOKEN, seedHeartbeat, startTestServer, type TestServer } from '../helpers/server.ts';
 import { freshPostgresSchema, postgresAvailable, redisAvailable, REDIS_URL } from '../helpers/services.ts';
+import { memoryLimiter } from '../../src/rate-limits.ts';
 
 const anonymousGql = (url: string) =>
   fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: '{ overview { totals { servers } } }' }) });
@@ -37,6 +38,26 @@ async function openWsWhenAllowed(url: string) {
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('in-memory counters', () => {
+  const timeouts = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+
+  it('count per key within the window, refuse past the limit, start again after it, and set no timer per key', async () => {
+    const limiter = memoryLimiter({ points: 2, duration: 1, keyPrefix: 'test' });
+    const before = timeouts();
+    await Promise.all(Array.from({ length: 1_000 }, (_, i) => limiter.consume(`key-${i}`)));
+    // rate-limiter-flexible's own storage sets one per key (a server's heartbeat key: 100,000 timers).
+    expect(timeouts() - before).toBeLessThan(5);
+    await limiter.consume('key-0');
+    await expect(limiter.consume('key-0')).rejects.toMatchObject({ consumedPoints: 3 });
+    expect((await limiter.get('key-0'))?.consumedPoints).toBe(3);
+    expect((await limiter.get('key-1'))?.consumedPoints).toBe(1);
+    expect(await limiter.get('never-seen')).toBeNull();
+    await new Promise((resolve) => setTimeout(resolve, 1_100));
+    expect(await limiter.get('key-0')).toBeNull();
+    expect((await limiter.consume('key-0')).consumedPoints).toBe(1);
+  });
+});
 
 describe('anonymous requests per client address', () => {
   let server: TestServer;

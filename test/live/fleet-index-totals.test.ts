@@ -61,7 +61,7 @@ describe('FleetIndex.totals', () => {
       const current = index.byId.get(`id-${id}`)!;
       if (roll < 0.7) {
         kinds.heartbeat++;
-        index.set(entryOf(view(id, current.view.identifier, seen()), ++seq));
+        index.set(entryOf(view(id, current.identifier, seen()), ++seq));
       } else if (roll < 0.8) {
         kinds.rename++;
         index.set(entryOf(view(id, `zz-renamed-${round}`, seen()), ++seq));

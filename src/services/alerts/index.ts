@@ -1,6 +1,7 @@
 // Starts alerting on one instance: the evaluator and the outbox worker (src/server.ts).
 import type { Config } from '../../config.ts';
 import type { Services } from '../context.ts';
+import type { OverviewFeed } from '../overview.ts';
 import { AlertEngine } from './engine.ts';
 import { OutboxWorker } from './outbox.ts';
 
@@ -12,6 +13,7 @@ export interface Alerting {
 
 export function startAlerting(
   services: Services,
+  overview: OverviewFeed,
   config: Pick<Config, 'alertSendTimeoutMs' | 'alertDigestWindowMs' | 'alertRetryHours' | 'telegramApiBase' | 'smtp'>,
 ): Alerting {
   const outbox = new OutboxWorker(services, {
@@ -19,7 +21,7 @@ export function startAlerting(
     digestWindowMs: config.alertDigestWindowMs,
     retryHours: config.alertRetryHours,
   });
-  const engine = new AlertEngine(services, { onNotificationsQueued: () => outbox.poke() });
+  const engine = new AlertEngine(services, overview, { onNotificationsQueued: () => outbox.poke() });
   engine.start().catch((error) => services.logger.error({ err: error }, 'alert engine failed to start'));
   outbox.start();
   return {
