@@ -29,6 +29,7 @@ import type { PubSub } from './services/events.ts';
 import { MAX_HEARTBEAT_BYTES } from './services/heartbeat-schema.ts';
 import { HeartbeatIngestor } from './services/heartbeats.ts';
 import { OverviewFeed } from './services/overview.ts';
+import { useOverviewRowStream } from './overview-rows-stream.ts';
 import { backlogOf } from './services/backpressure.ts';
 import { ServerTagIndex } from './services/server-tags.ts';
 import { FiringIndex } from './services/alerts/firing-index.ts';
@@ -161,7 +162,7 @@ export function createApp(options: AppOptions) {
     },
     // graphql-jit compiles each operation once: the overview of 10,000 servers is ~170,000 field
     // resolutions, and graphql-js's interpreter made that query several times slower (bench/).
-    plugins: [useRequestGuard(guard), useGraphQLSse(), otherRoutes, ...useOperationLimits(config, () => overview.index.size), useGraphQlJit(), useSharedSubscriptions()],
+    plugins: [useRequestGuard(guard), useGraphQLSse(), otherRoutes, ...useOperationLimits(config, () => overview.index.size), useGraphQlJit(), useSharedSubscriptions(), useOverviewRowStream('/graphql')],
     context: async (initial): Promise<Context> => {
       // graphql-ws puts its connectionParams on the initial context (src/server.ts); HTTP and SSE use the header.
       const connectionParams = initial.connectionParams as Record<string, unknown> | undefined;

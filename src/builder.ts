@@ -26,6 +26,8 @@ export interface Context {
   config: Pick<Config, 'publicOverview'> & Partial<Pick<Config, 'publicOverviewTags' | 'alertSendTimeoutMs' | 'telegramApiBase' | 'smtp'>>;
   /** Unsent bytes on this subscriber's connection (graphql-ws or SSE), for backpressure. */
   backlog?: () => number;
+  /** The HTTP request (Yoga's initial context); absent on graphql-ws. */
+  request?: Request;
 }
 
 export const builder = new SchemaBuilder<{

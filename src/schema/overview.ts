@@ -5,6 +5,7 @@ import type { OverviewFilter } from '../services/fleet-index.ts';
 import { overviewTagFilter, overviewTagsVisible, type Overview } from '../services/overview.ts';
 import type { Context } from '../builder.ts';
 import { ServiceError } from '../services/errors.ts';
+import { deferRows } from '../overview-rows-stream.ts';
 import { OverviewServerRef, ServerStatusEnum } from './server.ts';
 
 export const OverviewTotalsRef = builder.objectRef<Overview['totals']>('OverviewTotals').implement({
@@ -31,7 +32,16 @@ const OverviewRef = builder.objectRef<Overview>('Overview').implement({
     generatedAt: t.expose('generatedAt', { type: 'DateTime' }),
     version: t.exposeString('version', { description: 'Pass as `fleetChanges(since:)` to receive what changed after this overview.' }),
     totals: t.expose('totals', { type: OverviewTotalsRef }),
-    servers: t.expose('servers', { type: [OverviewServerRef], extensions: FLEET_SIZED }),
+    servers: t.field({
+      type: [OverviewServerRef],
+      extensions: FLEET_SIZED,
+      // A large page over HTTP is written as JSON straight from the fleet index (src/overview-rows-stream.ts).
+      resolve: (overview, _args, context, info) => {
+        const tagsVisible = overviewTagsVisible(context.session, context.config.publicOverviewTags);
+        const tagsOf = (entry: { id: string }) => (tagsVisible ? context.services.tags.get(entry.id) : null);
+        return deferRows(context.request, info, overview.page, tagsOf) ? [] : overview.servers;
+      },
+    }),
     pageInfo: t.expose('pageInfo', { type: OverviewPageInfo }),
     matching: t.int({ description: 'Servers matching status/search/tags on all pages.', resolve: (overview) => overview.matching() }),
   }),

@@ -195,10 +195,20 @@ export interface PageArgs {
   order?: OverviewOrder | null;
 }
 
-export interface Page {
-  servers: ServerView[];
-  hasNextPage: boolean;
-  endCursor: string | null;
+/** A page's entries; their views (statuses as of `now`) are made when asked for, so that a writer of the rows' JSON (overview-json.ts) need not. */
+export class Page {
+  private views: ServerView[] | null = null;
+
+  constructor(
+    readonly entries: readonly FleetEntry[],
+    readonly now: number,
+    readonly hasNextPage: boolean,
+    readonly endCursor: string | null,
+  ) {}
+
+  get servers(): ServerView[] {
+    return (this.views ??= this.entries.map((entry) => viewAt(entry, this.now)));
+  }
 }
 
 export function statusOf(entry: FleetEntry, now: number): ServerStatus {
@@ -383,7 +393,7 @@ export class FleetIndex {
       skip = 0;
     }
     const step = descending ? -1 : 1;
-    const servers: ServerView[] = [];
+    const servers: FleetEntry[] = [];
     let hasNextPage = false;
     for (; i >= 0 && i < n; i += step) {
       const entry = this.sorted[i]!;
@@ -396,9 +406,9 @@ export class FleetIndex {
         hasNextPage = true;
         break;
       }
-      servers.push(viewAt(entry, now));
+      servers.push(entry);
     }
-    return { servers, hasNextPage, endCursor: servers.length ? servers[servers.length - 1]!.identifier : null };
+    return new Page(servers, now, hasNextPage, servers.length ? servers[servers.length - 1]!.identifier : null);
   }
 
   /**
@@ -414,13 +424,9 @@ export class FleetIndex {
     const cursor = args.after != null ? parseStatusCursor(args.after) : null;
     const limit = args.first ?? Infinity;
     let skip = Math.max(0, args.offset ?? 0);
-    const servers: ServerView[] = [];
+    const servers: FleetEntry[] = [];
     let lastStatus: ServerStatus | null = null;
-    const done = (hasNextPage: boolean): Page => ({
-      servers,
-      hasNextPage,
-      endCursor: lastStatus ? `${lastStatus}:${servers[servers.length - 1]!.identifier}` : null,
-    });
+    const done = (hasNextPage: boolean): Page => new Page(servers, now, hasNextPage, lastStatus ? `${lastStatus}:${servers[servers.length - 1]!.identifier}` : null);
     const n = this.sorted.length;
     for (let rank = cursor?.rank ?? 0; rank < PROBLEMS_FIRST.length; rank++) {
       const status = PROBLEMS_FIRST[rank]!;
@@ -446,7 +452,7 @@ export class FleetIndex {
           continue;
         }
         if (servers.length >= limit) return done(true);
-        servers.push(viewAt(entry, now));
+        servers.push(entry);
         lastStatus = status;
       }
     }

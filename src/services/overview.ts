@@ -10,7 +10,7 @@ import type { FleetRow } from '../db/store.ts';
 import type { Services } from './context.ts';
 import { ChangeLog } from './change-log.ts';
 import { FleetChangeHub, type FleetChangesOptions, type FleetChangesEvent } from './fleet-changes.ts';
-import { FleetIndex, entryOf, parseStatusCursor, statusOf, type FleetEntry, type OverviewFilter, type OverviewTotals, type PageArgs } from './fleet-index.ts';
+import { FleetIndex, entryOf, parseStatusCursor, statusOf, type FleetEntry, type OverviewFilter, type OverviewTotals, type Page, type PageArgs } from './fleet-index.ts';
 import type { Session } from './admin-tokens.ts';
 import { ServiceError } from './errors.ts';
 import { tagSchema } from './server-tags.ts';
@@ -24,7 +24,9 @@ export interface Overview {
   /** The change-log version this overview reflects: resume `fleetChanges(since:)` from it. */
   version: string;
   totals: OverviewTotals;
-  servers: ServerView[];
+  /** The page's views (made on first read from `page`). */
+  readonly servers: ServerView[];
+  page: Page;
   pageInfo: { hasNextPage: boolean; endCursor: string | null };
   /** Rows matching the filter on all pages (computed only when asked for). */
   matching: () => number;
@@ -290,7 +292,10 @@ export class OverviewFeed {
       generatedAt: now,
       version: this.log.version(seq),
       totals: this.index.totals(nowMs, seq),
-      servers: page.servers,
+      get servers() {
+        return page.servers;
+      },
+      page,
       pageInfo: { hasNextPage: page.hasNextPage, endCursor: page.endCursor },
       matching: () => this.index.count(filter, nowMs, seq),
     };
