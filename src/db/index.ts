@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import type { PrismaClient as SqlitePrismaClient } from '../generated/sqlite/client.ts';
 import type { FleetStore } from './store.ts';
 import type { HistoryStore } from './history.ts';
+import type { AlertStore } from './alert-store.ts';
 import type { Logger } from '../logger.ts';
 // Each provider's client, adapter and driver are imported only when that provider is used: the
 // embedded mode never loads PostgreSQL's (each generated client carries its own query compiler).
@@ -20,11 +21,59 @@ export interface Database {
   store: FleetStore;
   /** The tiered metric history and version changes (src/db/history.ts). */
   history: HistoryStore;
+  /** What the alert engine and the outbox worker read and write while running (src/db/alert-store.ts). */
+  alerts: AlertStore;
   appliedMigrations: string[];
   close(): Promise<void>;
 }
 
 const TIMESTAMP_OID = 1114;
+
+type SqliteAdapterFactory = InstanceType<typeof import('@prisma/adapter-better-sqlite3').PrismaBetterSQLite3>;
+type SqliteAdapter = Awaited<ReturnType<SqliteAdapterFactory['connect']>>;
+const WRITE_STATEMENT = /^\s*(INSERT|UPDATE|DELETE|REPLACE)\b/i;
+
+/**
+ * Prisma's writes on SQLite (the API's: servers, keys, rules...) pause the writer thread while
+ * they run, so that they never race it for the one write lock. Racing it, a transaction that read
+ * before it wrote failed with SQLITE_BUSY whenever a heartbeat batch committed in between (its
+ * snapshot was stale), and waiting for the lock blocked the event loop; either opened an "outage"
+ * that refused every heartbeat. Reads take no turn (WAL: they block no one).
+ */
+function takingTurnsWithWriter(factory: SqliteAdapterFactory, hold: () => Promise<() => void>): SqliteAdapterFactory {
+  const connect = factory.connect.bind(factory);
+  factory.connect = async () => {
+    const adapter: SqliteAdapter = await connect();
+    const startTransaction = adapter.startTransaction.bind(adapter);
+    adapter.startTransaction = async (isolationLevel) => {
+      const release = await hold();
+      try {
+        const tx = await startTransaction(isolationLevel);
+        const [commit, rollback] = [tx.commit.bind(tx), tx.rollback.bind(tx)];
+        tx.commit = () => commit().finally(release);
+        tx.rollback = () => rollback().finally(release);
+        return tx;
+      } catch (error) {
+        release();
+        throw error;
+      }
+    };
+    for (const method of ['queryRaw', 'executeRaw'] as const) {
+      const run = (adapter[method] as (query: { sql: string }) => Promise<unknown>).bind(adapter);
+      (adapter as unknown as Record<string, unknown>)[method] = async (query: { sql: string }) => {
+        if (!WRITE_STATEMENT.test(query.sql)) return run(query);
+        const release = await hold();
+        try {
+          return await run(query);
+        } finally {
+          release();
+        }
+      };
+    }
+    return adapter;
+  };
+  return factory;
+}
 
 /** `postgres://…?schema=name` selects a schema, as it does for Prisma's own URLs. */
 export function parsePostgresUrl(url: string): { connectionString: string; schema?: string } {
@@ -47,19 +96,22 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
     ]);
     const raw = openSqlite(file);
     const appliedMigrations = migrateSqlite(raw);
+    const { store, alerts, write, holdWriter } = createSqliteStore(raw, file);
     const prisma = new SqlitePrismaClient({
-      adapter: new PrismaBetterSQLite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' }),
+      adapter: takingTurnsWithWriter(new PrismaBetterSQLite3({ url: file, timeout: 10_000 }, { timestampFormat: 'unixepoch-ms' }), holdWriter),
     });
-    return database('sqlite', prisma, createSqliteStore(raw, file), createSqliteHistory(raw), appliedMigrations);
+    const history = createSqliteHistory(raw, (op, args) => write(op, args));
+    return database('sqlite', prisma, store, alerts, history, appliedMigrations);
   }
 
-  const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresPrismaClient }, { migratePostgres }, { createPostgresStore }, { createPostgresHistory }] = await Promise.all([
+  const [{ default: pg }, { PrismaPg }, { PrismaClient: PostgresPrismaClient }, { migratePostgres }, { createPostgresStore }, { createPostgresHistory }, { createPrismaAlertStore }] = await Promise.all([
     import('pg'),
     import('@prisma/adapter-pg'),
     import('../generated/postgres/client.ts'),
     import('./migrate.ts'),
     import('./postgres-store.ts'),
     import('./postgres-history.ts'),
+    import('./prisma-alert-store.ts'),
   ]);
   // `timestamp without time zone` columns hold UTC (as Prisma writes them): read them as UTC and
   // send Dates as UTC, whatever the machine's time zone.
@@ -91,14 +143,15 @@ export async function openDatabase(databaseUrl: string, logger?: Pick<Logger, 'e
   }
   const appliedMigrations = await migratePostgres(pool);
   const prisma = new PostgresPrismaClient({ adapter: new PrismaPg(pool, schema ? { schema } : undefined) }) as unknown as Prisma;
-  return database('postgres', prisma, createPostgresStore(pool), createPostgresHistory(pool), appliedMigrations);
+  return database('postgres', prisma, createPostgresStore(pool), createPrismaAlertStore(prisma), createPostgresHistory(pool), appliedMigrations);
 }
 
-function database(provider: Database['provider'], prisma: Prisma, store: FleetStore, history: HistoryStore, appliedMigrations: string[]): Database {
+function database(provider: Database['provider'], prisma: Prisma, store: FleetStore, alerts: AlertStore, history: HistoryStore, appliedMigrations: string[]): Database {
   return {
     provider,
     prisma,
     store,
+    alerts,
     history,
     appliedMigrations,
     async close() {

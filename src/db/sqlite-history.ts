@@ -1,6 +1,8 @@
 // The tiered history on SQLite (see history.ts). Timestamps are Unix milliseconds, so a bucket is
-// integer division. Runs on the main thread's connection in short IMMEDIATE transactions: the
-// writer thread's heartbeat commits wait at most one chunk (a few milliseconds).
+// integer division. Reads run on the main thread's connection; the rollup and the pruning run on
+// the writer thread (createSqliteHistoryWriter) in short IMMEDIATE transactions between heartbeat
+// batches: on the main thread they busy-waited for the lock with the event loop blocked, and could
+// wait out their whole busy timeout behind a Prisma transaction that held the lock across awaits.
 import type Database from 'better-sqlite3';
 import { METRICS, ROLLUP_COLUMNS, TIERS, mergeRows, rawAggregates, rollupAggregates, type HistoryStore } from './history.ts';
 import type { VersionChangeRow } from './store.ts';
@@ -20,7 +22,8 @@ const merge = METRICS.flatMap((m) => {
   ];
 }).join(', ');
 
-export function createSqliteHistory(db: Database.Database): HistoryStore {
+/** The history's writes, on the writer thread's connection (src/db/sqlite-writer.ts). */
+export function createSqliteHistoryWriter(db: Database.Database) {
   const selectCursor = db.prepare(`SELECT lastId FROM history_cursors WHERE name = 'rollup'`).pluck();
   const saveCursor = db.prepare(
     `INSERT INTO history_cursors (name, lastId, updatedAt) VALUES ('rollup', ?, ?) ON CONFLICT (name) DO UPDATE SET lastId = excluded.lastId, updatedAt = excluded.updatedAt`,
@@ -53,6 +56,25 @@ export function createSqliteHistory(db: Database.Database): HistoryStore {
     return { rows: Number(rows), more: upTo < highest };
   });
 
+  const pruneRaw = db.prepare(`DELETE FROM heartbeats WHERE id IN (SELECT id FROM heartbeats WHERE "receivedAt" < ? AND id <= ? LIMIT ${PRUNE_BATCH})`);
+  const pruneTier = db.prepare(`DELETE FROM metric_rollups WHERE "serverId" = ? AND tier = ? AND "bucketStart" < ?`);
+  const pruneTierFor = db.transaction((ids: string[], tier: number, before: number) => ids.reduce((n, id) => n + pruneTier.run(id, tier, before).changes, 0));
+  // Never a heartbeat that is not in the tiers yet.
+  const pruneRawBatch = db.transaction((before: number) => pruneRaw.run(before, cursorOf()).changes);
+
+  return {
+    historyRollupChunk: (maxRows: number): { rows: number; more: boolean } => rollup.immediate(maxRows),
+    historyPruneRaw: (before: number): number => pruneRawBatch.immediate(before),
+    historyPruneTier: (ids: string[], tier: number, before: number): number => pruneTierFor.immediate(ids, tier, before),
+  };
+}
+
+export type SqliteHistoryWriter = ReturnType<typeof createSqliteHistoryWriter>;
+
+export function createSqliteHistory(db: Database.Database, write: <Op extends keyof SqliteHistoryWriter>(op: Op, args: Parameters<SqliteHistoryWriter[Op]>) => Promise<ReturnType<SqliteHistoryWriter[Op]>>): HistoryStore {
+  const selectCursor = db.prepare(`SELECT lastId FROM history_cursors WHERE name = 'rollup'`).pluck();
+  const cursorOf = () => Number(selectCursor.get() ?? 0);
+
   const readRaw = db.prepare(`
     SELECT ("receivedAt" / @width) * @width AS at, ${rawAggregates(q)} FROM heartbeats
     WHERE "serverId" = @serverId AND "receivedAt" >= @from AND "receivedAt" < @to GROUP BY 1`);
@@ -74,16 +96,11 @@ export function createSqliteHistory(db: Database.Database): HistoryStore {
                    WHERE "serverId" = ? AND at >= ? AND at < ? ORDER BY at DESC, id DESC LIMIT ?)
     ORDER BY at, id`);
 
-  const pruneRaw = db.prepare(`DELETE FROM heartbeats WHERE id IN (SELECT id FROM heartbeats WHERE "receivedAt" < ? AND id <= ? LIMIT ${PRUNE_BATCH})`);
   const serverIds = db.prepare(`SELECT id FROM monitored_servers ORDER BY id`).pluck();
-  const pruneTier = db.prepare(`DELETE FROM metric_rollups WHERE "serverId" = ? AND tier = ? AND "bucketStart" < ?`);
-  const pruneTierFor = db.transaction((ids: string[], tier: number, before: number) => ids.reduce((n, id) => n + pruneTier.run(id, tier, before).changes, 0));
   const yieldToIngest = () => new Promise((resolve) => setImmediate(resolve));
 
   return {
-    async rollupChunk(maxRows) {
-      return rollup.immediate(maxRows);
-    },
+    rollupChunk: (maxRows) => write('historyRollupChunk', [maxRows]),
     async readBuckets({ serverId, from, to, source, resolutionSeconds, tailFrom }) {
       const width = resolutionSeconds * 1000;
       const params = { serverId, width: BigInt(width), from: Math.floor(from.getTime() / width) * width, to: to.getTime() };
@@ -103,7 +120,7 @@ export function createSqliteHistory(db: Database.Database): HistoryStore {
       if (source === 0) {
         // In batches, and never a heartbeat that is not in the tiers yet.
         for (;;) {
-          const { changes } = pruneRaw.run(before.getTime(), cursorOf());
+          const changes = await write('historyPruneRaw', [before.getTime()]);
           deleted += changes;
           if (changes < PRUNE_BATCH) return deleted;
           await yieldToIngest();
@@ -112,7 +129,7 @@ export function createSqliteHistory(db: Database.Database): HistoryStore {
       // By server, through the primary key (serverId, tier, bucketStart): no extra index needed.
       const ids = serverIds.all() as string[];
       for (let i = 0; i < ids.length; i += SERVERS_PER_PRUNE_TRANSACTION) {
-        deleted += pruneTierFor.immediate(ids.slice(i, i + SERVERS_PER_PRUNE_TRANSACTION), source, before.getTime());
+        deleted += await write('historyPruneTier', [ids.slice(i, i + SERVERS_PER_PRUNE_TRANSACTION), source, before.getTime()]);
         await yieldToIngest();
       }
       return deleted;

@@ -1,6 +1,9 @@
 import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { applyHeartbeatBatch } from '../services/ingest-batch.ts';
+import type { AlertStore } from './alert-store.ts';
+import { createSqliteAlertStore, type SqliteAlertWriter } from './sqlite-alert-store.ts';
+import type { SqliteHistoryWriter } from './sqlite-history.ts';
 import { METRICS, type ActiveKey, type BatchItem, type FleetRow, type ItemOutcome, type FleetStore, type IngestTransaction, type SilenceTransition, type StateRow, type StatusChangeRow, type StoredStatus } from './store.ts';
 
 // Timestamps are stored as Unix milliseconds (the Prisma adapter runs with
@@ -121,12 +124,77 @@ export function createSqliteHeartbeatWriter(db: Database.Database): (batch: Batc
 }
 
 /**
+ * The fleet's writes other than heartbeats (silence sweep, liveness marks, downtime records), run
+ * on the writer thread like everything else that writes: each is one synchronous transaction
+ * between heartbeat batches. (On the main thread they busy-waited for the lock with the event
+ * loop blocked, and the liveness mark, given a short timeout for that reason, failed whenever a
+ * batch's fsync took longer, which opened an "outage" that answered every heartbeat 503.)
+ */
+export function createSqliteFleetWriter(db: Database.Database) {
+  const toLate = db.prepare(`UPDATE server_states SET status = 'LATE' WHERE status = 'ONLINE' AND lateAt <= ? AND offlineAt > ? RETURNING serverId, lateAt`);
+  const selectOfflineCandidates = db.prepare(`SELECT serverId, status, offlineAt FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
+  const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
+  const toOffline = db.prepare(`UPDATE server_states SET status = 'OFFLINE' WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
+  const rebase = db.prepare(`
+    UPDATE server_states SET
+      lateAt = CASE WHEN status = 'ONLINE' THEN MAX(lateAt, @since + CAST(s.intervalSeconds * 1500 AS INTEGER)) ELSE lateAt END,
+      offlineAt = MAX(offlineAt, @since + (s.intervalSeconds + s.graceSeconds) * 1000)
+    FROM monitored_servers s
+    WHERE s.id = server_states.serverId AND server_states.status IN ('ONLINE', 'LATE')
+      AND server_states.offlineAt < @since + (s.intervalSeconds + s.graceSeconds) * 1000`);
+  const markAlive = db.prepare(`
+    INSERT INTO backend_instances (id, startedAt, aliveAt) VALUES (?, ?, ?)
+    ON CONFLICT (id) DO UPDATE SET aliveAt = excluded.aliveAt`);
+  const forgetInstances = db.prepare(`DELETE FROM backend_instances WHERE aliveAt < ?`);
+  const insertDowntime = db.prepare(`
+    INSERT INTO backend_downtime (startedAt, endedAt, cause)
+    SELECT @startedAt, @endedAt, @cause
+    WHERE NOT EXISTS (SELECT 1 FROM backend_downtime WHERE cause = @cause AND startedAt < @endedAt AND (endedAt IS NULL OR endedAt > @startedAt))`);
+  const immediate = <A extends unknown[], R>(fn: (...args: A) => R) => {
+    const tx = db.transaction(fn);
+    return (...args: A): R => tx.immediate(...args);
+  };
+  return {
+    applySilence: immediate((now: Date): SilenceTransition[] => {
+      const at = now.getTime();
+      const transitions: SilenceTransition[] = [];
+      const offline = selectOfflineCandidates.all(at) as { serverId: string; status: StoredStatus; offlineAt: number }[];
+      toOffline.run(at);
+      for (const row of offline) transitions.push({ serverId: row.serverId, from: row.status, to: 'OFFLINE', at: toDate(row.offlineAt)! });
+      for (const row of toLate.all(at, at) as { serverId: string; lateAt: number }[]) {
+        transitions.push({ serverId: row.serverId, from: 'ONLINE', to: 'LATE', at: toDate(row.lateAt)! });
+      }
+      for (const t of transitions) insertStatusChange.run(statusChangeParams({ serverId: t.serverId, fromStatus: t.from, toStatus: t.to, at: t.at, cause: 'SILENCE' }));
+      return transitions;
+    }),
+    rebaseSilence: (since: Date) => rebase.run({ since: since.getTime() }).changes,
+    markAlive: (instanceId: string, startedAt: Date, at: Date) => {
+      markAlive.run(instanceId, startedAt.getTime(), at.getTime());
+    },
+    forgetInstances: (before: Date) => forgetInstances.run(before.getTime()).changes,
+    recordDowntime: (period: { startedAt: Date; endedAt: Date; cause: 'RESTART' | 'DATABASE' }) =>
+      insertDowntime.run({ startedAt: period.startedAt.getTime(), endedAt: period.endedAt.getTime(), cause: period.cause }).changes > 0,
+  };
+}
+
+export type SqliteFleetWriter = ReturnType<typeof createSqliteFleetWriter>;
+type SqliteFleetWrite = <Op extends keyof SqliteFleetWriter>(op: Op, args: Parameters<SqliteFleetWriter[Op]>) => Promise<ReturnType<SqliteFleetWriter[Op]>>;
+
+/** What the writer thread is asked to run (src/db/sqlite-writer.ts). */
+export type WriterRequest =
+  | { kind: 'heartbeats'; batch: BatchItem[] }
+  | { kind: 'call'; op: keyof SqliteAlertWriter | keyof SqliteFleetWriter | keyof SqliteHistoryWriter; args: unknown[] }
+  | { kind: 'hold' };
+
+/**
  * Runs heartbeat transactions on a worker thread with its own connection: the fsync of one
  * batch then no longer blocks the event loop, which keeps accepting (and batching) requests.
+ * The alert engine's and outbox's writes are queued on the same thread (sqlite-alert-store.ts),
+ * so that they take turns with heartbeat batches instead of fighting them for the write lock.
  */
 class SqliteWriterThread {
   private worker: Worker;
-  private readonly pending = new Map<number, { worker: Worker; resolve: (o: ItemOutcome[]) => void; reject: (e: unknown) => void }>();
+  private readonly pending = new Map<number, { worker: Worker; resolve: (result: any) => void; reject: (e: unknown) => void }>();
   private nextId = 1;
   private closed = false;
 
@@ -135,19 +203,19 @@ class SqliteWriterThread {
   }
 
   /**
-   * A writer thread that dies (a native crash, an out-of-memory) fails only the batches it had:
-   * the next batch gets a new thread, so ingest recovers by itself. Nothing acknowledged is lost,
+   * A writer thread that dies (a native crash, an out-of-memory) fails only the requests it had:
+   * the next request gets a new thread, so ingest recovers by itself. Nothing acknowledged is lost,
    * since a heartbeat is acknowledged only after its batch committed.
    */
   private spawn(): Worker {
     const worker = new Worker(new URL('./sqlite-writer.mjs', import.meta.url), { workerData: { file: this.file } });
     worker.unref();
-    worker.on('message', (message: { id: number; outcomes?: ItemOutcome[]; error?: string }) => {
+    worker.on('message', (message: { id: number; result?: unknown; error?: string; code?: string }) => {
       const waiter = this.pending.get(message.id);
       this.pending.delete(message.id);
       if (!waiter) return;
-      if (message.error !== undefined) waiter.reject(new Error(`SQLite writer: ${message.error}`));
-      else waiter.resolve(message.outcomes!);
+      if (message.error !== undefined) waiter.reject(Object.assign(new Error(`SQLite writer: ${message.error}`), message.code ? { code: message.code } : {}));
+      else waiter.resolve(message.result);
     });
     const fail = (error: Error) => {
       for (const [id, waiter] of this.pending) {
@@ -162,16 +230,33 @@ class SqliteWriterThread {
     return worker;
   }
 
-  commit(batch: BatchItem[]): Promise<ItemOutcome[]> {
+  /**
+   * Pauses the writer between two of its transactions, so that another connection of this process
+   * (Prisma's, for the API's writes) can write without racing it for the lock; call the function
+   * returned to let it go on. Its requests wait meanwhile, as they would for the lock.
+   */
+  async hold(): Promise<() => void> {
+    const id = this.nextId;
+    const worker = this.worker;
+    await this.request<null>({ kind: 'hold' });
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      if (worker.threadId !== -1) worker.postMessage({ release: id });
+    };
+  }
+
+  request<Result>(request: WriterRequest): Promise<Result> {
     if (this.closed) return Promise.reject(new Error('SQLite writer closed'));
     // threadId is -1 once a thread has exited, possibly before its 'exit' event has been handled.
     if (this.worker.threadId === -1) this.worker = this.spawn();
     const id = this.nextId++;
     const worker = this.worker;
-    return new Promise<ItemOutcome[]>((resolve, reject) => {
+    return new Promise<Result>((resolve, reject) => {
       this.pending.set(id, { worker, resolve, reject });
       worker.ref();
-      worker.postMessage({ id, batch });
+      worker.postMessage({ id, request });
     }).finally(() => {
       if (this.pending.size === 0) this.worker.unref();
     });
@@ -188,40 +273,30 @@ class SqliteWriterThread {
   }
 }
 
-export function createSqliteStore(db: Database.Database, file: string): FleetStore {
+export interface SqliteStores {
+  store: FleetStore;
+  alerts: AlertStore;
+  /** Runs an operation of the writer thread (sqlite-writer.ts), e.g. the history's writes. */
+  write(op: string, args: unknown[]): Promise<any>;
+  /** SqliteWriterThread.hold: Prisma's writes take turns with the writer thread's. */
+  holdWriter(): Promise<() => void>;
+}
+
+export function createSqliteStore(db: Database.Database, file: string): SqliteStores {
   const fleetQuery = `
     SELECT s.id, s.identifier, s.name, s.createdAt, s.intervalSeconds, s.graceSeconds, st.serverId AS stateServerId,
            st.status, st.lastSeenAt, st.lateAt, st.offlineAt, st.heartbeatCount, ${TELEMETRY_COLUMNS.map((c) => 'st.' + c).join(', ')}
     FROM monitored_servers s LEFT JOIN server_states st ON st.serverId = s.id`;
   const selectFleet = db.prepare(`${fleetQuery} ORDER BY s.identifier`);
   const selectFleetPage = db.prepare(`${fleetQuery} WHERE s.identifier > ? ORDER BY s.identifier LIMIT ?`);
-  const toLate = db.prepare(`UPDATE server_states SET status = 'LATE' WHERE status = 'ONLINE' AND lateAt <= ? AND offlineAt > ? RETURNING serverId, lateAt`);
-  const selectOfflineCandidates = db.prepare(`SELECT serverId, status, offlineAt FROM server_states WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
-  const insertStatusChange = db.prepare(INSERT_STATUS_CHANGE);
-  const toOffline = db.prepare(`UPDATE server_states SET status = 'OFFLINE' WHERE status IN ('ONLINE', 'LATE') AND offlineAt <= ?`);
-  const rebase = db.prepare(`
-    UPDATE server_states SET
-      lateAt = CASE WHEN status = 'ONLINE' THEN MAX(lateAt, @since + CAST(s.intervalSeconds * 1500 AS INTEGER)) ELSE lateAt END,
-      offlineAt = MAX(offlineAt, @since + (s.intervalSeconds + s.graceSeconds) * 1000)
-    FROM monitored_servers s
-    WHERE s.id = server_states.serverId AND server_states.status IN ('ONLINE', 'LATE')
-      AND server_states.offlineAt < @since + (s.intervalSeconds + s.graceSeconds) * 1000`);
-  // Its own connection with a short busy timeout: a locked database must fail this probe fast
-  // instead of blocking the event loop for the main connection's 10 s.
-  const probe = new Database(file, { timeout: 250 });
-  const markAlive = probe.prepare(`
-    INSERT INTO backend_instances (id, startedAt, aliveAt) VALUES (?, ?, ?)
-    ON CONFLICT (id) DO UPDATE SET aliveAt = excluded.aliveAt`);
   const selectLastAlive = db.prepare(`SELECT MAX(aliveAt) AS aliveAt FROM backend_instances WHERE id <> ?`);
-  const forgetInstances = db.prepare(`DELETE FROM backend_instances WHERE aliveAt < ?`);
-  const insertDowntime = db.prepare(`
-    INSERT INTO backend_downtime (startedAt, endedAt, cause)
-    SELECT @startedAt, @endedAt, @cause
-    WHERE NOT EXISTS (SELECT 1 FROM backend_downtime WHERE cause = @cause AND startedAt < @endedAt AND (endedAt IS NULL OR endedAt > @startedAt))`);
+  const silenceDue = db.prepare(`SELECT 1 FROM server_states WHERE (status = 'ONLINE' AND lateAt <= ?) OR (status IN ('ONLINE','LATE') AND offlineAt <= ?) LIMIT 1`);
   const writer = new SqliteWriterThread(file);
+  const alerts = createSqliteAlertStore(db, (op, args) => writer.request({ kind: 'call', op, args }));
+  const write: SqliteFleetWrite = (op, args) => writer.request({ kind: 'call', op, args });
 
-  return {
-    commitHeartbeats: (batch) => writer.commit(batch),
+  const store: FleetStore = {
+    commitHeartbeats: (batch) => writer.request({ kind: 'heartbeats', batch }),
     crashWriterForTest: () => writer.crashForTest(),
     async loadFleet(filter) {
       const rows = (
@@ -245,44 +320,29 @@ export function createSqliteStore(db: Database.Database, file: string): FleetSto
     },
     async applySilence(now) {
       const at = now.getTime();
-      const transitions: SilenceTransition[] = [];
-      // Cheap check first: the write lock is taken only when a transition is due.
-      if (!(db.prepare(`SELECT 1 FROM server_states WHERE (status = 'ONLINE' AND lateAt <= ?) OR (status IN ('ONLINE','LATE') AND offlineAt <= ?) LIMIT 1`).get(at, at))) {
-        return transitions;
-      }
-      db.transaction(() => {
-        const offline = selectOfflineCandidates.all(at) as { serverId: string; status: StoredStatus; offlineAt: number }[];
-        toOffline.run(at);
-        for (const row of offline) transitions.push({ serverId: row.serverId, from: row.status, to: 'OFFLINE', at: toDate(row.offlineAt)! });
-        for (const row of toLate.all(at, at) as { serverId: string; lateAt: number }[]) {
-          transitions.push({ serverId: row.serverId, from: 'ONLINE', to: 'LATE', at: toDate(row.lateAt)! });
-        }
-        for (const t of transitions) insertStatusChange.run(statusChangeParams({ serverId: t.serverId, fromStatus: t.from, toStatus: t.to, at: t.at, cause: 'SILENCE' }));
-      }).immediate();
-      return transitions;
+      // Cheap check first (a read here): the writer is asked only when a transition is due.
+      if (!silenceDue.get(at, at)) return [];
+      return write('applySilence', [now]);
     },
-    async rebaseSilence(since) {
-      return rebase.run({ since: since.getTime() }).changes;
-    },
-    async markAlive(instanceId, startedAt, at) {
-      markAlive.run(instanceId, startedAt.getTime(), at.getTime());
-    },
+    rebaseSilence: (since) => write('rebaseSilence', [since]),
+    markAlive: (instanceId, startedAt, at) => write('markAlive', [instanceId, startedAt, at]),
     async lastAliveElsewhere(instanceId) {
       return toDate((selectLastAlive.get(instanceId) as { aliveAt: number | bigint | null }).aliveAt);
     },
-    async forgetInstances(before) {
-      return forgetInstances.run(before.getTime()).changes;
-    },
-    async recordDowntime(period) {
-      return insertDowntime.run({ startedAt: period.startedAt.getTime(), endedAt: period.endedAt.getTime(), cause: period.cause }).changes > 0;
-    },
+    forgetInstances: (before) => write('forgetInstances', [before]),
+    recordDowntime: (period) => write('recordDowntime', [period]),
     async ping() {
       db.prepare('SELECT 1').get();
     },
     async close() {
       await writer.close();
-      probe.close();
       db.close();
     },
+  };
+  return {
+    store,
+    alerts,
+    write: (op, args) => writer.request({ kind: 'call', op: op as keyof SqliteFleetWriter, args }),
+    holdWriter: () => writer.hold(),
   };
 }

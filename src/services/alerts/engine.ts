@@ -13,15 +13,19 @@
 // (CommittedTail, every TAIL_MS): a row whose server this engine holds with another status or
 // version makes it reload that server from the database into the overview, which evaluates it. Every instance does
 // this (as every instance hears every event): the conditional commit keeps it to one notification
-// per transition. A restart needs no stored cursor: the start-up resync evaluates every server
+// per transition. What runs every second or on every transition reads and writes through
+// db.alerts (src/db/alert-store.ts): on SQLite prepared statements, writes queued on the ingest's
+// writer thread between heartbeat batches (never a Prisma transaction holding the write lock
+// across the event loop while heartbeats wait for it). A restart needs no stored cursor: the start-up resync evaluates every server
 // from the database, and OFFLINE / LATE / METRIC / VERSION_CHANGED are decided from that state.
 import type { Services } from '../context.ts';
 import type { FleetRow } from '../../db/store.ts';
 import type { FleetEntry } from '../fleet-index.ts';
 import type { OverviewFeed } from '../overview.ts';
+import type { AlertStateRow, AlertTransition, TailedStatusChange, TailedVersionChange } from '../../db/alert-store.ts';
 import { toServerView, type ServerView } from '../views.ts';
 import { inScope } from './common.ts';
-import { CommittedTail, type TailRow } from './committed-tail.ts';
+import { CommittedTail } from './committed-tail.ts';
 import { decide, versionOf, type Decision, type StoredAlertState } from './evaluate.ts';
 import { toAlertEventView, type AlertEventView } from './history.ts';
 import type { AlertNotification } from './channels.ts';
@@ -35,9 +39,30 @@ const BATCH = 100;
 /** First observations per bulk insert (8 columns each: well under SQLite's 32,766 variables). */
 const BASELINE_BATCH = 500;
 
-type StateRow = Awaited<ReturnType<Services['db']['prisma']['alertState']['findUniqueOrThrow']>>;
-const toStored = (row: StateRow): StoredAlertState => ({ ...row, state: row.state as StoredAlertState['state'] });
-const keyOf = (ruleId: string, serverId: string) => `${ruleId}\u0000${serverId}`;
+const toStored = (row: AlertStateRow): StoredAlertState => ({ ...row, state: row.state as StoredAlertState['state'] });
+
+/**
+ * Stored alert states by rule, then server: evaluating a heartbeat looks up one state per rule,
+ * and at 333 heartbeats/s x 5 rules a joined string key per lookup was most of the evaluation's
+ * CPU (and its garbage).
+ */
+class StateCache {
+  private readonly byRule = new Map<string, Map<string, StoredAlertState>>();
+  get(ruleId: string, serverId: string): StoredAlertState | undefined {
+    return this.byRule.get(ruleId)?.get(serverId);
+  }
+  has(ruleId: string, serverId: string): boolean {
+    return this.byRule.get(ruleId)?.has(serverId) ?? false;
+  }
+  set(ruleId: string, serverId: string, state: StoredAlertState): void {
+    let ofRule = this.byRule.get(ruleId);
+    if (!ofRule) this.byRule.set(ruleId, (ofRule = new Map()));
+    ofRule.set(serverId, state);
+  }
+  deleteServer(serverId: string): void {
+    for (const ofRule of this.byRule.values()) ofRule.delete(serverId);
+  }
+}
 
 /** A server as committed: the stored status (what a status_changes row announced), not the clock's reading. */
 const committedView = (row: FleetRow, now: Date): ServerView => ({ ...toServerView(row, row.state, null, now), ...(row.state ? { status: row.state.status } : {}) });
@@ -55,7 +80,7 @@ export interface AlertEngineOptions {
 }
 
 export class AlertEngine {
-  private readonly states = new Map<string, StoredAlertState>();
+  private readonly states = new StateCache();
   private rules: AlertRuleView[] = [];
   private silences: SilenceView[] = [];
   private enabledChannels = new Set<string>();
@@ -65,8 +90,8 @@ export class AlertEngine {
   private flushing: Promise<void> | null = null;
   private readonly timers: NodeJS.Timeout[] = [];
   private readonly unlisten: (() => void)[] = [];
-  private readonly statusTail: CommittedTail<TailRow & { toStatus: string }>;
-  private readonly versionTail: CommittedTail<TailRow & { openclawVersion: string | null; pluginVersion: string | null }>;
+  private readonly statusTail: CommittedTail<TailedStatusChange>;
+  private readonly versionTail: CommittedTail<TailedVersionChange>;
   private started: Promise<void> | null = null;
   private stopped = false;
   /** Transitions this instance committed (for /metrics-like checks and the benchmark). */
@@ -83,29 +108,9 @@ export class AlertEngine {
     private readonly overview: OverviewFeed,
     private readonly options: AlertEngineOptions = {},
   ) {
-    const { prisma } = services.db;
-    this.statusTail = new CommittedTail(
-      (after, ids, limit) =>
-        prisma.statusChange.findMany({
-          where: { OR: [{ id: { gt: after } }, ...(ids.length ? [{ id: { in: ids } }] : [])] },
-          select: { id: true, serverId: true, toStatus: true },
-          orderBy: { id: 'asc' },
-          take: limit,
-        }),
-      async () => (await prisma.statusChange.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0,
-    );
-    this.versionTail = new CommittedTail(
-      async (after, ids, limit) =>
-        (
-          await prisma.versionChange.findMany({
-            where: { OR: [{ id: { gt: BigInt(after) } }, ...(ids.length ? [{ id: { in: ids.map(BigInt) } }] : [])] },
-            select: { id: true, serverId: true, openclawVersion: true, pluginVersion: true },
-            orderBy: { id: 'asc' },
-            take: limit,
-          })
-        ).map((row) => ({ ...row, id: Number(row.id) })),
-      async () => Number((await prisma.versionChange.findFirst({ orderBy: { id: 'desc' }, select: { id: true } }))?.id ?? 0),
-    );
+    const { alerts } = services.db;
+    this.statusTail = new CommittedTail((after, ids, limit) => alerts.statusChangesAfter(after, ids, limit), () => alerts.highestStatusChangeId());
+    this.versionTail = new CommittedTail((after, ids, limit) => alerts.versionChangesAfter(after, ids, limit), () => alerts.highestVersionChangeId());
   }
 
   start(): Promise<void> {
@@ -123,7 +128,7 @@ export class AlertEngine {
       }),
       pubsub.listen('fleet:event', (event) => {
         if (event.type === 'SERVER_DELETED') {
-          for (const key of [...this.states.keys()]) if (key.endsWith(`\u0000${event.serverId}`)) this.states.delete(key);
+          this.states.deleteServer(event.serverId);
         } else if (event.type === 'REBOOTED') {
           this.reboots.set(event.serverId, new Date(event.at));
           this.markDirty(event.serverId);
@@ -139,7 +144,7 @@ export class AlertEngine {
     );
     await Promise.all([this.reloadConfig('rules', false), this.reloadConfig('silences', false), this.reloadConfig('channels', false), this.services.tags.ready()]);
     const rows = await this.services.db.prisma.alertState.findMany();
-    for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
+    for (const row of rows) this.states.set(row.ruleId, row.serverId, toStored(row));
     // Cursors first, then the fleet: a row committed in between is seen by one or the other.
     await Promise.all([this.statusTail.start(), this.versionTail.start()]);
     await this.overview.ready();
@@ -219,7 +224,7 @@ export class AlertEngine {
         this.scheduleFlush();
       } else if (part === 'silences') {
         // Alerts held back by a silence that was shortened or deleted get a look at once.
-        await this.services.db.prisma.alertState.updateMany({ where: { state: 'FIRING', notified: false }, data: { dueAt: this.services.now() } });
+        await this.services.db.alerts.releaseHeldBack(this.services.now());
         await this.pollDue();
       }
     } catch (error) {
@@ -229,8 +234,8 @@ export class AlertEngine {
 
   private async refreshState(ruleId: string, serverId: string): Promise<void> {
     try {
-      const row = await this.services.db.prisma.alertState.findUnique({ where: { ruleId_serverId: { ruleId, serverId } } });
-      if (row) this.states.set(keyOf(ruleId, serverId), toStored(row));
+      const [row] = await this.services.db.alerts.readStates([{ ruleId, serverId }]);
+      if (row) this.states.set(ruleId, serverId, toStored(row));
     } catch (error) {
       this.report(error, 'refreshing an alert state');
     }
@@ -257,14 +262,9 @@ export class AlertEngine {
 
   /** States whose due time has come: their servers are evaluated now. */
   private async pollDue(): Promise<void> {
-    const due = await this.services.db.prisma.alertState.findMany({
-      where: { dueAt: { lte: this.services.now() } },
-      select: { id: true, ruleId: true, serverId: true, dueAt: true, seq: true },
-      orderBy: { dueAt: 'asc' },
-      take: 1000,
-    });
+    const due = await this.services.db.alerts.dueStates(this.services.now(), 1000);
     for (const row of due) {
-      const cached = this.states.get(keyOf(row.ruleId, row.serverId));
+      const cached = this.states.get(row.ruleId, row.serverId);
       if (!cached || cached.seq !== row.seq) await this.refreshState(row.ruleId, row.serverId);
       this.dirty.add(row.serverId);
     }
@@ -290,7 +290,7 @@ export class AlertEngine {
       const tagged = this.hasAnyTag(serverId);
       let silenced: Date | null | undefined;
       for (const rule of this.rules) {
-        const stored = this.states.get(keyOf(rule.id, serverId)) ?? null;
+        const stored = this.states.get(rule.id, serverId) ?? null;
         const applies = rule.enabled && inScope(rule, serverId, tagged);
         if (!applies && (!stored || stored.state === 'OK')) continue;
         silenced ??= silencedUntil(this.silences, serverId, tagged, now);
@@ -316,55 +316,27 @@ export class AlertEngine {
 
   /** Creates state rows that only record what was observed (state OK, seq 0), and caches them. */
   private async writeBaselines(batch: Pending[], now: Date): Promise<void> {
-    const { prisma } = this.services.db;
-    const rowOf = (p: Pending) => ({ ruleId: p.rule.id, serverId: p.server.id, state: 'OK', seq: 0, since: p.decision.since, observed: p.decision.observed, updatedAt: now });
-    let missing = batch;
-    for (let attempt = 1; missing.length; attempt++) {
-      try {
-        await prisma.alertState.createMany({
-          data: missing.map(rowOf),
-          ...(this.services.db.provider === 'postgres' ? { skipDuplicates: true } : {}),
-        } as Parameters<typeof prisma.alertState.createMany>[0]);
-        break;
-      } catch (error) {
-        // SQLite has no skipDuplicates: some rows exist already (another writer, or an earlier
-        // attempt cut short). Read what exists and insert the rest, in bulk still.
-        if ((error as { code?: string }).code !== 'P2002' || attempt >= 3) throw error;
-        await this.readStates(missing);
-        missing = missing.filter((p) => !this.states.has(keyOf(p.rule.id, p.server.id)));
-      }
-    }
-    await this.readStates(batch);
-  }
-
-  /** Reads the state rows of these rule x server pairs into the cache (one query per rule). */
-  private async readStates(batch: Pending[]): Promise<void> {
-    const byRule = new Map<string, string[]>();
-    for (const p of batch) byRule.set(p.rule.id, [...(byRule.get(p.rule.id) ?? []), p.server.id]);
-    for (const [ruleId, serverIds] of byRule) {
-      const rows = await this.services.db.prisma.alertState.findMany({ where: { ruleId, serverId: { in: serverIds } } });
-      for (const row of rows) this.states.set(keyOf(row.ruleId, row.serverId), toStored(row));
-    }
+    const rows = await this.services.db.alerts.insertBaselines(
+      batch.map((p) => ({ ruleId: p.rule.id, serverId: p.server.id, since: p.decision.since, observed: p.decision.observed })),
+      now,
+    );
+    // A row that existed already (another instance's, or an earlier attempt's) is cached as it is.
+    for (const row of rows) this.states.set(row.ruleId, row.serverId, toStored(row));
   }
 
   /** Creates the state rows that do not exist yet (OK, seq 0), so that every transition is a conditional update. */
   private async ensureRows(batch: Pending[], now: Date): Promise<void> {
-    const { prisma } = this.services.db;
     const missing = batch.filter((p) => !p.stored);
     if (!missing.length) return;
-    await prisma.alertState.createMany({
-      data: missing.map((p) => ({ ruleId: p.rule.id, serverId: p.server.id, state: 'OK', seq: 0, since: now, updatedAt: now })),
-      ...(this.services.db.provider === 'postgres' ? { skipDuplicates: true } : {}),
-    } as Parameters<typeof prisma.alertState.createMany>[0]).catch(async (error) => {
-      // SQLite has no skipDuplicates: another writer created some rows first; create the rest one by one.
-      if ((error as { code?: string }).code !== 'P2002') throw error;
-      for (const p of missing) await prisma.alertState.create({ data: { ruleId: p.rule.id, serverId: p.server.id, state: 'OK', seq: 0, since: now, updatedAt: now } }).catch(() => undefined);
-    });
-    await this.readStates(missing);
+    const rows = await this.services.db.alerts.insertBaselines(
+      missing.map((p) => ({ ruleId: p.rule.id, serverId: p.server.id, since: now, observed: null })),
+      now,
+    );
+    for (const row of rows) this.states.set(row.ruleId, row.serverId, toStored(row));
     // The decision was made from "no row" (OK, seq 0): if another instance created the row and moved
     // it on meanwhile, the conditional update on seq 0 fails, as it must.
     for (const p of missing) {
-      const row = this.states.get(keyOf(p.rule.id, p.server.id));
+      const row = this.states.get(p.rule.id, p.server.id);
       p.stored = row ? { ...row, seq: 0 } : null;
     }
   }
@@ -372,66 +344,51 @@ export class AlertEngine {
   private async commit(all: Pending[], now: Date): Promise<void> {
     await this.ensureRows(all, now);
     const batch = all.filter((p) => p.stored);
-    const { prisma } = this.services.db;
-    const won: { p: Pending; seq: number; event: AlertEventView | null }[] = [];
+    const transitions: AlertTransition[] = batch.map((p) => {
+      const stored = p.stored!;
+      const d = p.decision;
+      const seq = stored.seq + 1;
+      const next = { state: d.state, seq, since: d.since, value: d.value, observed: d.observed, notified: d.notified, lastNotifiedAt: d.lastNotifiedAt, dueAt: d.dueAt };
+      const event = d.event
+        ? { ruleId: p.rule.id, ruleName: p.rule.name, serverId: p.server.id, serverIdentifier: p.server.identifier, type: d.event, at: now, value: d.value, message: d.message, silenced: d.silenced }
+        : null;
+      const outbox: AlertTransition['outbox'] = [];
+      if (d.notify) {
+        const notification: AlertNotification = {
+          event: d.notify.event,
+          ...(d.notify.reminder ? { reminder: true } : {}),
+          idempotencyKey: `${stored.id}:${seq}`,
+          at: now,
+          rule: { id: p.rule.id, name: p.rule.name, kind: p.rule.kind, metric: p.rule.metric, operator: p.rule.operator, threshold: p.rule.threshold },
+          server: { id: p.server.id, identifier: p.server.identifier, name: p.server.name },
+          value: d.value,
+          message: d.message,
+        };
+        const payload = JSON.stringify(notification);
+        for (const channelId of p.rule.channelIds) {
+          if (this.enabledChannels.has(channelId)) outbox.push({ channelId, idempotencyKey: notification.idempotencyKey, payload });
+        }
+      }
+      return { stateId: stored.id, expectedSeq: stored.seq, next, event, outbox };
+    });
+    const outcomes = await this.services.db.alerts.commitTransitions(transitions, now);
+    const events: AlertEventView[] = [];
     const lost: Pending[] = [];
     let queued = 0;
-    await prisma.$transaction(async (tx) => {
-      const events: { wonIndex: number; data: Parameters<typeof tx.alertEvent.create>[0]['data'] }[] = [];
-      const outbox: { channelId: string; idempotencyKey: string; payload: string; status: string; dueAt: Date; createdAt: Date }[] = [];
-      for (const p of batch) {
-        const stored = p.stored!;
-        const d = p.decision;
-        const seq = stored.seq + 1;
-        const updated = await tx.alertState.updateMany({
-          where: { id: stored.id, seq: stored.seq },
-          data: { state: d.state, seq, since: d.since, value: d.value, observed: d.observed, notified: d.notified, lastNotifiedAt: d.lastNotifiedAt, dueAt: d.dueAt, updatedAt: now },
-        });
-        if (updated.count !== 1) {
-          lost.push(p);
-          continue;
-        }
-        if (d.event) {
-          events.push({ wonIndex: won.length, data: { ruleId: p.rule.id, ruleName: p.rule.name, serverId: p.server.id, serverIdentifier: p.server.identifier, type: d.event, at: now, value: d.value, message: d.message, silenced: d.silenced } });
-        }
-        if (d.notify) {
-          const notification: AlertNotification = {
-            event: d.notify.event,
-            ...(d.notify.reminder ? { reminder: true } : {}),
-            idempotencyKey: `${stored.id}:${seq}`,
-            at: now,
-            rule: { id: p.rule.id, name: p.rule.name, kind: p.rule.kind, metric: p.rule.metric, operator: p.rule.operator, threshold: p.rule.threshold },
-            server: { id: p.server.id, identifier: p.server.identifier, name: p.server.name },
-            value: d.value,
-            message: d.message,
-          };
-          const payload = JSON.stringify(notification);
-          for (const channelId of p.rule.channelIds) {
-            if (this.enabledChannels.has(channelId)) outbox.push({ channelId, idempotencyKey: notification.idempotencyKey, payload, status: 'PENDING', dueAt: now, createdAt: now });
-          }
-        }
-        won.push({ p, seq, event: null });
+    outcomes.forEach((outcome, i) => {
+      const p = batch[i]!;
+      if (!outcome.won) {
+        lost.push(p);
+        return;
       }
-      // History and outbox rows of the whole batch in one statement each (ids in insertion order).
-      if (events.length) {
-        const rows = await tx.alertEvent.createManyAndReturn({ data: events.map((e) => e.data) });
-        rows.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-        events.forEach((e, i) => (won[e.wonIndex]!.event = toAlertEventView(rows[i]!)));
-      }
-      if (outbox.length) {
-        await tx.alertOutbox.createMany({ data: outbox });
-        queued += outbox.length;
-      }
+      this.states.set(p.rule.id, p.server.id, { ...p.stored!, ...transitions[i]!.next, state: p.decision.state });
+      if (outcome.event) events.push(toAlertEventView(outcome.event));
+      queued += transitions[i]!.outbox.length;
+      this.committed++;
     });
-    for (const { p, seq } of won) {
-      const d = p.decision;
-      this.states.set(keyOf(p.rule.id, p.server.id), { ...p.stored!, seq, state: d.state, since: d.since, value: d.value, observed: d.observed, notified: d.notified, lastNotifiedAt: d.lastNotifiedAt, dueAt: d.dueAt });
-    }
-    this.committed += won.length;
     // Bounded: with Redis down, published events may never come back.
     if (this.ownEvents.size > 10_000) this.ownEvents.clear();
-    for (const { event } of won) {
-      if (!event) continue;
+    for (const event of events) {
       this.ownEvents.add(event.id);
       this.services.pubsub.publish('alert:event', event);
     }

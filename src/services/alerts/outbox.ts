@@ -6,7 +6,8 @@
 // settings) are not. A process killed mid-send leaves its rows PENDING: they go out once the lease
 // expires, with the same idempotency key.
 import type { Services } from '../context.ts';
-import { recordChannelOutcome, channelSettingsOf } from './channel-admin.ts';
+import type { OutboxRow } from '../../db/alert-store.ts';
+import { channelSettingsOf } from './channel-admin.ts';
 import { sendAlertNotification, type AlertChannelKind, type AlertNotification, type SendOptions, type SendResult } from './channels.ts';
 
 const TICK_MS = 200;
@@ -19,8 +20,6 @@ export interface OutboxOptions {
   digestWindowMs: number;
   retryHours: number;
 }
-
-type OutboxRow = Awaited<ReturnType<Services['db']['prisma']['alertOutbox']['findUniqueOrThrow']>>;
 
 /** Exponential backoff with jitter: 2 s, 4 s, 8 s … up to 10 min, each between half and all of it. */
 export function retryDelayMs(attempts: number, retryAfterSeconds?: number): number {
@@ -92,65 +91,47 @@ export class OutboxWorker {
   }
 
   private async run(): Promise<void> {
-    const { prisma } = this.services.db;
     const now = this.services.now();
-    const free = { OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] };
-    const due = await prisma.alertOutbox.findMany({
-      where: { status: 'PENDING', dueAt: { lte: now }, channel: { enabled: true, AND: [free, { OR: [{ nextSendAt: null }, { nextSendAt: { lte: now } }] }] } },
-      distinct: ['channelId'],
-      select: { channelId: true },
-      take: 20,
-    });
-    await Promise.all(due.map(({ channelId }) => this.sendTo(channelId, now)));
+    const due = await this.services.db.alerts.dueChannels(now, 20);
+    await Promise.all(due.map((channelId) => this.sendTo(channelId, now)));
   }
 
   private async sendTo(channelId: string, now: Date): Promise<void> {
-    const { prisma } = this.services.db;
-    const claimed = await prisma.alertChannel.updateMany({
-      where: { id: channelId, OR: [{ leaseUntil: null }, { leaseUntil: { lte: now } }] },
-      data: { leaseUntil: new Date(now.getTime() + this.leaseMs()) },
-    });
-    if (claimed.count !== 1) return;
+    const { alerts } = this.services.db;
+    const claimed = await alerts.claimChannel(channelId, now, new Date(now.getTime() + this.leaseMs()), MAX_DIGEST);
+    if (!claimed) return;
+    let finished = false;
     try {
-      const channel = await prisma.alertChannel.findUniqueOrThrow({ where: { id: channelId } });
-      const rows = await prisma.alertOutbox.findMany({ where: { channelId, status: 'PENDING', dueAt: { lte: now } }, orderBy: { id: 'asc' }, take: MAX_DIGEST });
-      if (!rows.length) return;
+      const { channel, rows } = claimed;
       const items = rows.map(parsePayload);
       const notification = items.length === 1 ? items[0]! : digestOf(items, now);
       const result = await sendAlertNotification(channel.kind as AlertChannelKind, channelSettingsOf(channel), notification, this.options.send);
       await this.record(channelId, rows, result);
+      finished = true;
     } finally {
-      await prisma.alertChannel.updateMany({ where: { id: channelId }, data: { leaseUntil: null } });
+      if (!finished) await alerts.releaseChannel(channelId);
     }
   }
 
+  /** The outbox rows, the digest window and the channel's health, with the lease's end, in one write. */
   private async record(channelId: string, rows: OutboxRow[], result: SendResult): Promise<void> {
-    const { prisma } = this.services.db;
     const at = this.services.now();
-    const ids = rows.map((row) => row.id);
     if (result.ok) {
       this.sent++;
-      await prisma.$transaction([
-        prisma.alertOutbox.updateMany({ where: { id: { in: ids } }, data: { status: 'SENT', sentAt: at, attempts: { increment: 1 }, lastError: null } }),
-        prisma.alertChannel.updateMany({ where: { id: channelId }, data: { nextSendAt: new Date(at.getTime() + this.options.digestWindowMs) } }),
-      ]);
-    } else {
-      const giveUpBefore = at.getTime() - this.options.retryHours * 3_600_000;
-      await prisma.$transaction(
-        rows.map((row) => {
-          const attempts = row.attempts + 1;
-          const final = result.permanent || row.createdAt.getTime() < giveUpBefore;
-          return prisma.alertOutbox.update({
-            where: { id: row.id },
-            data: final
-              ? { status: 'FAILED', attempts, lastError: result.error.slice(0, 1000) }
-              : { attempts, lastError: result.error.slice(0, 1000), dueAt: new Date(at.getTime() + retryDelayMs(attempts, result.retryAfterSeconds)) },
-          });
-        }),
-      );
-      this.services.logger.warn({ channelId, notifications: rows.length, error: result.error, permanent: result.permanent }, 'alert notification not delivered');
+      await this.services.db.alerts.finishDelivery(channelId, at, { ok: true, ids: rows.map((row) => row.id), nextSendAt: new Date(at.getTime() + this.options.digestWindowMs) });
+      return;
     }
-    await recordChannelOutcome(this.services, channelId, result);
+    const giveUpBefore = at.getTime() - this.options.retryHours * 3_600_000;
+    const error = result.error.slice(0, 1000);
+    await this.services.db.alerts.finishDelivery(channelId, at, {
+      ok: false,
+      error,
+      rows: rows.map((row) => {
+        const attempts = row.attempts + 1;
+        return { id: row.id, attempts, final: result.permanent || row.createdAt.getTime() < giveUpBefore, dueAt: new Date(at.getTime() + retryDelayMs(attempts, result.retryAfterSeconds)) };
+      }),
+    });
+    this.services.logger.warn({ channelId, notifications: rows.length, error: result.error, permanent: result.permanent }, 'alert notification not delivered');
   }
 
   async idle(): Promise<void> {
