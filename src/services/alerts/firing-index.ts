@@ -26,7 +26,11 @@ export class FiringIndex {
     private readonly logger: Logger,
   ) {
     this.unlisten = [
-      pubsub.listen('alert:event', (event) => this.mark(event.serverId)),
+      // Only these move an alert into or out of FIRING: PENDING, CANCELLED and REMINDER (most of the
+      // transitions under a hovering metric) leave the count as it is, and cost no re-count query.
+      pubsub.listen('alert:event', (event) => {
+        if (event.type === 'FIRING' || event.type === 'RESOLVED') this.mark(event.serverId);
+      }),
       pubsub.listen('alert:config', (part) => {
         if (part === 'rules') this.resync();
       }),
