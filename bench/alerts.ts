@@ -16,6 +16,7 @@
 // The server runs as `npm start` runs it (dist/), on SQLite, with the product's defaults (the digest
 // window included) unless BENCH_ALERT_DIGEST_MS sets ALERT_DIGEST_WINDOW_MS.
 // BENCH_ALERT_PROFILE=<dir>: the server runs with --cpu-prof into that directory.
+// BENCH_ALERT_SERVER_LOG=<file>: the server's log (stdout and stderr) is appended there.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request } from 'node:http';
@@ -60,6 +61,7 @@ function startBundle(dataDir: string, profile = false): Promise<Child> {
   let output = '';
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk) => {
+      if (process.env.BENCH_ALERT_SERVER_LOG) appendFileSync(process.env.BENCH_ALERT_SERVER_LOG, chunk);
       output += chunk;
       const match = /status page (http:\/\/[\d.]+:(\d+))\//.exec(output);
       if (match) resolve({ process: child, url: match[1]!, port: Number(match[2]), stop: () => new Promise((r) => (child.once('exit', () => r()), child.kill('SIGTERM'))) });
@@ -259,6 +261,7 @@ export async function runAlertsBench(): Promise<void> {
     }
     const latencyStarted = Date.now();
     const cpuBefore = cpuSeconds(server.process.pid!);
+    const countedBeforeLatency = reporting.counts();
     for (const sample of samples) {
       await heartbeat(server.port, sample.key, { identifier: sample.identifier, cpu_pct: 10, disk_pct: 10 });
       await sleep(LATENCY_SPACING_MS);
@@ -268,6 +271,7 @@ export async function runAlertsBench(): Promise<void> {
     const deadline = Date.now() + 60_000;
     while (Date.now() < deadline && new Set(offlineAlerts().map((a) => a.item.server.id)).size < samples.length) await sleep(100);
     const latencyCpu = cpuSeconds(server.process.pid!) - cpuBefore;
+    const latencyFleet = { sent: reporting.counts().sent - countedBeforeLatency.sent, failed: reporting.counts().failed - countedBeforeLatency.failed };
     const arrivals = new Map<string, { at: number; digest: boolean }>();
     for (const a of offlineAlerts()) if (!arrivals.has(a.item.server.id)) arrivals.set(a.item.server.id, { at: a.at, digest: a.digest });
     const latencies: number[] = [];
@@ -284,6 +288,7 @@ export async function runAlertsBench(): Promise<void> {
     const messages = receiver.received.filter((r) => r.at >= latencyStarted).length;
     console.log(`\n2. OFFLINE threshold -> webhook (ms; ${latencies.length}/${samples.length} arrived, ${viaDigest} inside digests; ${messages} webhook requests in that time; one server silent every ${LATENCY_SPACING_MS} ms):`);
     console.log(`   p50 ${pct(latencies, 50)}, p90 ${pct(latencies, 90)}, p99 ${pct(latencies, 99)}, max ${latencies.at(-1)}, min ${latencies[0]}; server CPU ${(latencyCpu / ((Date.now() - latencyStarted) / 1000)).toFixed(3)} cores; load ${load()}`);
+    console.log(`   the fleet's heartbeats meanwhile: ${latencyFleet.sent} accepted, ${latencyFleet.failed} refused`);
 
     // 3. A flapping server: one heartbeat, silent past its OFFLINE threshold (5 s), again.
     const identifier = `flap-${Date.now()}`;
