@@ -56,6 +56,12 @@ function checkAnswer(text: string) {
   return json.data;
 }
 
+/** The server's gauge of the most unsent bytes on one fleetChanges connection (NaN if it has none: older code). */
+async function largestBacklog(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
+  return Number(/^harborforge_fleet_changes_largest_backlog_bytes ([\d.e+]+)$/m.exec(text)?.[1] ?? NaN);
+}
+
 /** POST /graphql with node:http, the answer's bytes as they came (no decoding while timed). */
 function postBytes(url: string, query: string): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -84,6 +90,9 @@ const cpuUsageSeconds = (since: NodeJS.CpuUsage) => {
 interface Counter {
   bytes: number;
   events: number;
+  /** performance.now() of the first and last event since the counter was reset. */
+  firstAt?: number;
+  lastAt?: number;
   resets: number;
   version?: string;
 }
@@ -101,6 +110,8 @@ function subscriber(url: string, query: string, variables: Record<string, unknow
     if (message.type === 'connection_ack') ws.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query, variables } }));
     if (message.type === 'next') {
       counter.events++;
+      counter.firstAt ??= performance.now();
+      counter.lastAt = performance.now();
       const event = message.payload.data?.fleetChanges;
       if (event?.reset) counter.resets++;
       if (event) counter.version = event.version;
@@ -220,7 +231,8 @@ export async function main() {
     // The steady state: nominal rate, subscribers live, overview(first: 50) now and then.
     const load = drive({ overallRate: RATE, duration: SECONDS + 3 });
     await new Promise((r) => setTimeout(r, 3000)); // warm-up: jit, first events
-    for (const c of [...counters, ...(reference ? [reference.counter] : [])]) Object.assign(c, { bytes: 0, events: 0, resets: 0 });
+    for (const c of [...counters, ...(reference ? [reference.counter] : [])]) Object.assign(c, { bytes: 0, events: 0, resets: 0, firstAt: undefined, lastAt: undefined });
+    const backlog0 = await largestBacklog(hf.url);
     const cpu0 = cpuSeconds(pid);
     const benchCpu0 = process.cpuUsage();
     const load0 = loadavg();
@@ -249,7 +261,10 @@ export async function main() {
     const load1 = loadavg();
     pageLatencies.sort((a, b) => a - b);
 
-    const perSub = (c: Counter) => ({ bytes: c.bytes / seconds, events: c.events / seconds });
+    const backlog1 = await largestBacklog(hf.url);
+    // Events per second between a subscriber's first and last event in the window: counting them
+    // over the window's length says 0.997 for one a second over 30.1 s.
+    const perSub = (c: Counter) => ({ bytes: c.bytes / seconds, events: c.events >= 2 ? (c.events - 1) / ((c.lastAt! - c.firstAt!) / 1000) : c.events / seconds });
     const stats = counters.map(perSub);
     const maxBytes = Math.max(...stats.map((s) => s.bytes));
     const avgBytes = stats.reduce((a, s) => a + s.bytes, 0) / stats.length;
@@ -288,7 +303,14 @@ export async function main() {
     ];
     if (stalled) {
       const grew = rss1 - rss0;
-      rows.push(['stalled subscriber', `got ${fmt(stalled.counter.bytes / 1024)} KB, then stopped reading; RSS start ${rss0} / max ${Math.max(...rssSamples)} / end ${rss1} MB`, 'memory flat (end <= start + 32 MB)', met(grew <= 32)]);
+      // What the server holds for it is the connection's unsent bytes (the server's own gauge), which
+      // must stay bounded; RSS also moves with the heartbeat load, so it is shown, not judged.
+      rows.push([
+        'stalled subscriber',
+        `got ${fmt(stalled.counter.bytes / 1024)} KB, then stopped reading; server holds ${fmt(backlog0 / 1024)} KB unsent at the window's start, ${fmt(backlog1 / 1024)} KB at its end; RSS start ${rss0} / max ${Math.max(...rssSamples)} / end ${rss1} MB (+${grew})`,
+        'unsent bytes bounded (<= 2 MiB), not growing',
+        met(backlog1 <= 2 * 1048576 && backlog1 <= backlog0 + 256 * 1024),
+      ]);
     }
     rows.push(
       pageLatencies.length

@@ -28,6 +28,7 @@ import { RETRY_AFTER_SECONDS, ServiceError } from './services/errors.ts';
 import type { PubSub } from './services/events.ts';
 import { MAX_HEARTBEAT_BYTES } from './services/heartbeat-schema.ts';
 import { HeartbeatIngestor } from './services/heartbeats.ts';
+import { Gauge } from 'prom-client';
 import { OverviewFeed } from './services/overview.ts';
 import { useOverviewRowStream } from './overview-rows-stream.ts';
 import { backlogOf } from './services/backpressure.ts';
@@ -93,6 +94,14 @@ export function createApp(options: AppOptions) {
   const perServerMetrics = config.metricsPerServer ?? false;
   const guard: RequestGuardDeps = { services, limits, trustProxy: config.trustProxy, adminToken: config.adminToken, perServerMetrics };
   services.firing.onChange((serverId) => overview.touch(serverId));
+  new Gauge({
+    name: 'harborforge_fleet_changes_largest_backlog_bytes',
+    help: 'Unsent bytes on the fleetChanges subscriber connection that holds the most (a client that stops reading stays near SUBSCRIBER_MAX_BACKLOG_BYTES; events wait, nothing else grows)',
+    registers: [metrics.registry],
+    collect() {
+      this.set(overview.hub.largestBacklogBytes());
+    },
+  });
   const heartbeat: HeartbeatDeps = {
     ingestor,
     metrics,

@@ -79,6 +79,13 @@ export class FleetChangeHub {
   /** Kept for callers that announce a change; ticks pick changes up on their own. */
   wake(): void {}
 
+  /** The most unsent bytes any waiting subscriber's connection holds (a stalled one is waiting). */
+  largestBacklogBytes(): number {
+    let largest = 0;
+    for (const stream of this.waiting) largest = Math.max(largest, stream.backlogBytes());
+    return largest;
+  }
+
   private tick(): void {
     const now = this.source.nowMs();
     const seq = this.source.log.seq;
@@ -144,6 +151,10 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
       this.waiter = { resolve, reject };
       this.hub.wait(this);
     });
+  }
+
+  backlogBytes(): number {
+    return this.options.backlog?.() ?? 0;
   }
 
   poll(now: number, seq: number, totals: OverviewTotals): void {
