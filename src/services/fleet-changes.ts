@@ -46,8 +46,10 @@ const sameTotals = (a: OverviewTotals | null, b: OverviewTotals) =>
 
 export class FleetChangeHub {
   private readonly waiting = new Set<ChangeStream>();
+  /** Every open stream, waiting or not (one whose last event is still being sent is not waiting). */
+  private readonly streams = new Set<ChangeStream>();
   private timer: NodeJS.Timeout | null = null;
-  private closed = false;
+  private shut = false;
 
   constructor(
     readonly source: Source,
@@ -56,13 +58,20 @@ export class FleetChangeHub {
   ) {}
 
   open(options: FleetChangesOptions): AsyncIterableIterator<FleetChangesEvent> {
-    return new ChangeStream(this, options);
+    const stream = new ChangeStream(this, options);
+    this.streams.add(stream);
+    return stream;
+  }
+
+  closed(stream: ChangeStream): void {
+    this.streams.delete(stream);
+    this.unwait(stream);
   }
 
   /** A stream wants its next event on a coming tick. */
   wait(stream: ChangeStream): void {
     this.waiting.add(stream);
-    if (!this.timer && !this.closed) {
+    if (!this.timer && !this.shut) {
       this.timer = setInterval(() => this.tick(), this.options.intervalMs);
       this.timer.unref();
     }
@@ -79,10 +88,10 @@ export class FleetChangeHub {
   /** Kept for callers that announce a change; ticks pick changes up on their own. */
   wake(): void {}
 
-  /** The most unsent bytes any waiting subscriber's connection holds (a stalled one is waiting). */
+  /** The most unsent bytes any subscriber's connection holds. */
   largestBacklogBytes(): number {
     let largest = 0;
-    for (const stream of this.waiting) largest = Math.max(largest, stream.backlogBytes());
+    for (const stream of this.streams) largest = Math.max(largest, stream.backlogBytes());
     return largest;
   }
 
@@ -101,8 +110,8 @@ export class FleetChangeHub {
   }
 
   close(): void {
-    this.closed = true;
-    for (const stream of [...this.waiting]) void stream.return();
+    this.shut = true;
+    for (const stream of [...this.streams]) void stream.return();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
   }
@@ -175,7 +184,7 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
   fail(error: unknown): void {
     const waiter = this.waiter;
     this.waiter = null;
-    this.hub.unwait(this);
+    this.hub.closed(this);
     this.done = true;
     waiter?.reject(error);
   }
@@ -247,7 +256,7 @@ class ChangeStream implements AsyncIterableIterator<FleetChangesEvent> {
 
   async return(): Promise<IteratorResult<FleetChangesEvent>> {
     this.done = true;
-    this.hub.unwait(this);
+    this.hub.closed(this);
     const waiter = this.waiter;
     this.waiter = null;
     waiter?.resolve({ done: true, value: undefined });

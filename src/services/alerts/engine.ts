@@ -283,16 +283,18 @@ export class AlertEngine {
     this.dirty.clear();
     const pending: Pending[] = [];
     for (const serverId of ids) {
-      const server = this.held(serverId);
-      if (!server) continue;
+      if (!this.overview.index.byId.has(serverId)) continue;
       const rebootedAt = this.reboots.get(serverId) ?? null;
       this.reboots.delete(serverId);
       const tagged = this.hasAnyTag(serverId);
+      // Made only for a rule that looks at it (none without rules: every heartbeat marks its server dirty).
+      let server: ServerView | undefined;
       let silenced: Date | null | undefined;
       for (const rule of this.rules) {
         const stored = this.states.get(rule.id, serverId) ?? null;
         const applies = rule.enabled && inScope(rule, serverId, tagged);
         if (!applies && (!stored || stored.state === 'OK')) continue;
+        server ??= this.held(serverId)!;
         silenced ??= silencedUntil(this.silences, serverId, tagged, now);
         const decision = decide(rule, server, stored, { now, silencedUntil: silenced, applies, rebootedAt });
         if (decision) pending.push({ rule, server, stored, decision });
