@@ -151,9 +151,9 @@ export async function versionsAt(services: Services, scope: object, heartbeat: V
 
 /**
  * Folds every heartbeat committed so far into the tiers, chunk by chunk (yielding in between).
- * A chunk is one write transaction on the main thread, during which SQLite's heartbeat commits
- * wait: with a fleet's heartbeats each from another server, 5,000 rows took ~90 ms (100,000
- * servers; the heartbeat p99 of `npm run bench -- scale` went with it), 500 rows ~6 ms.
+ * A chunk is one write transaction, and on SQLite heartbeat batches wait behind it (it is one of
+ * the writer thread's operations): with a fleet's heartbeats each from another server, 5,000 rows
+ * took ~90 ms (100,000 servers; heartbeats waited that long behind each), 500 rows ~6 ms.
  */
 export async function rollUp(services: Pick<Services, 'db'>, chunkRows = 500): Promise<number> {
   let total = 0;
