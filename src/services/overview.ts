@@ -196,7 +196,10 @@ export class OverviewFeed {
     const nowMs = this.nowMs();
     const previous = this.index.byId.get(entry.id);
     const seq = this.log.record(entry.id);
-    entry.seq = entry.statusSeq = entry.textSeq = entry.tagsSeq = seq;
+    entry.seq = seq;
+    // A new server cannot have left anyone's filtered view: one that does not match a subscriber's
+    // filter is not announced to it as removed (0: no change of status, text or tags since it came).
+    entry.statusSeq = entry.textSeq = entry.tagsSeq = 0;
     if (previous) {
       // Either kind of status change may take it out of a status-filtered view: the announced one
       // (the sweeper's) and the one the clock already showed to queries.
