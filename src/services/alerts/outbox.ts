@@ -10,7 +10,13 @@ import type { OutboxRow } from '../../db/alert-store.ts';
 import { channelSettingsOf } from './channel-admin.ts';
 import { sendAlertNotification, type AlertChannelKind, type AlertNotification, type SendOptions, type SendResult } from './channels.ts';
 
-const TICK_MS = 200;
+/**
+ * The worker is woken when it has work: at once when this instance's engine queued notifications,
+ * and by a timer when a digest window closes or a retry falls due. The poll is only for what no
+ * wake covers (another instance's rows after it died, an expired lease, a clock that jumped): at
+ * 5 polls/s it was most of the alerting's CPU while nothing was due.
+ */
+const POLL_MS = 1_000;
 const MAX_DIGEST = 50;
 const RETRY_BASE_MS = 2_000;
 const RETRY_CAP_MS = 600_000;
@@ -50,6 +56,8 @@ export function digestOf(items: AlertNotification[], at: Date): AlertNotificatio
 
 export class OutboxWorker {
   private timer: NodeJS.Timeout | null = null;
+  private wakeTimer: NodeJS.Timeout | null = null;
+  private wakeDue = Infinity;
   private running: Promise<void> | null = null;
   private again = false;
   private stopped = false;
@@ -62,7 +70,7 @@ export class OutboxWorker {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => this.poke(), TICK_MS);
+    this.timer = setInterval(() => this.poke(), POLL_MS);
     this.timer.unref();
   }
 
@@ -84,6 +92,19 @@ export class OutboxWorker {
           this.poke();
         }
       });
+  }
+
+  /** Pokes at `atMs` (service clock), unless an earlier wake is set already. */
+  private wakeAt(atMs: number): void {
+    if (this.stopped || (this.wakeTimer && this.wakeDue <= atMs)) return;
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
+    this.wakeDue = atMs;
+    this.wakeTimer = setTimeout(() => {
+      this.wakeTimer = null;
+      this.wakeDue = Infinity;
+      this.poke();
+    }, Math.max(0, atMs - this.services.now().getTime()));
+    this.wakeTimer.unref();
   }
 
   private leaseMs(): number {
@@ -118,19 +139,21 @@ export class OutboxWorker {
     const at = this.services.now();
     if (result.ok) {
       this.sent++;
-      await this.services.db.alerts.finishDelivery(channelId, at, { ok: true, ids: rows.map((row) => row.id), nextSendAt: new Date(at.getTime() + this.options.digestWindowMs) });
+      const nextSendAt = new Date(at.getTime() + this.options.digestWindowMs);
+      await this.services.db.alerts.finishDelivery(channelId, at, { ok: true, ids: rows.map((row) => row.id), nextSendAt });
+      // What fell due during the window goes out when it closes.
+      if (this.options.digestWindowMs > 0) this.wakeAt(nextSendAt.getTime());
       return;
     }
     const giveUpBefore = at.getTime() - this.options.retryHours * 3_600_000;
     const error = result.error.slice(0, 1000);
-    await this.services.db.alerts.finishDelivery(channelId, at, {
-      ok: false,
-      error,
-      rows: rows.map((row) => {
-        const attempts = row.attempts + 1;
-        return { id: row.id, attempts, final: result.permanent || row.createdAt.getTime() < giveUpBefore, dueAt: new Date(at.getTime() + retryDelayMs(attempts, result.retryAfterSeconds)) };
-      }),
+    const updates = rows.map((row) => {
+      const attempts = row.attempts + 1;
+      return { id: row.id, attempts, final: result.permanent || row.createdAt.getTime() < giveUpBefore, dueAt: new Date(at.getTime() + retryDelayMs(attempts, result.retryAfterSeconds)) };
     });
+    await this.services.db.alerts.finishDelivery(channelId, at, { ok: false, error, rows: updates });
+    const retries = updates.filter((row) => !row.final).map((row) => row.dueAt.getTime());
+    if (retries.length) this.wakeAt(Math.min(...retries));
     this.services.logger.warn({ channelId, notifications: rows.length, error: result.error, permanent: result.permanent }, 'alert notification not delivered');
   }
 
@@ -141,6 +164,7 @@ export class OutboxWorker {
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.wakeTimer) clearTimeout(this.wakeTimer);
     await this.idle();
   }
 }
