@@ -56,10 +56,15 @@ function checkAnswer(text: string) {
   return json.data;
 }
 
-/** The server's gauge of the most unsent bytes on one fleetChanges connection (NaN if it has none: older code). */
-async function largestBacklog(url: string): Promise<number> {
+/**
+ * From the server's /metrics: the most unsent bytes on one fleetChanges connection (NaN from older
+ * code), and its event loop's delay p99 / max in ms since the previous scrape (prom-client resets
+ * that histogram on every scrape): what the server's own loop made requests wait, load generator aside.
+ */
+async function serverGauges(url: string): Promise<{ backlog: number; loopP99: number; loopMax: number }> {
   const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${TOKEN}` } })).text();
-  return Number(/^harborforge_fleet_changes_largest_backlog_bytes ([\d.e+]+)$/m.exec(text)?.[1] ?? NaN);
+  const value = (name: string) => Number(new RegExp(`^${name} ([\\d.e+-]+)$`, 'm').exec(text)?.[1] ?? NaN);
+  return { backlog: value('harborforge_fleet_changes_largest_backlog_bytes'), loopP99: value('harborforge_nodejs_eventloop_lag_p99_seconds') * 1000, loopMax: value('harborforge_nodejs_eventloop_lag_max_seconds') * 1000 };
 }
 
 /** POST /graphql with node:http, the answer's bytes as they came (no decoding while timed). */
@@ -232,7 +237,7 @@ export async function main() {
     const load = drive({ overallRate: RATE, duration: SECONDS + 3 });
     await new Promise((r) => setTimeout(r, 3000)); // warm-up: jit, first events
     for (const c of [...counters, ...(reference ? [reference.counter] : [])]) Object.assign(c, { bytes: 0, events: 0, resets: 0, firstAt: undefined, lastAt: undefined });
-    const backlog0 = await largestBacklog(hf.url);
+    const backlog0 = (await serverGauges(hf.url)).backlog;
     const cpu0 = cpuSeconds(pid);
     const benchCpu0 = process.cpuUsage();
     const load0 = loadavg();
@@ -261,7 +266,7 @@ export async function main() {
     const load1 = loadavg();
     pageLatencies.sort((a, b) => a - b);
 
-    const backlog1 = await largestBacklog(hf.url);
+    const { backlog: backlog1, loopP99, loopMax } = await serverGauges(hf.url);
     // Events per second between a subscriber's first and last event in the window: counting them
     // over the window's length says 0.997 for one a second over 30.1 s.
     const perSub = (c: Counter) => ({ bytes: c.bytes / seconds, events: c.events >= 2 ? (c.events - 1) / ((c.lastAt! - c.firstAt!) / 1000) : c.events / seconds });
@@ -321,6 +326,7 @@ export async function main() {
     rows.push(
       ['(load generator CPU)', `${fmt(benchCpu * 100)} % of one core (this process: heartbeats + subscribers)`, '—', '—'],
       ['(memory)', memory, '—', '—'],
+      ['(server event loop delay in the window)', `p99 ${fmt(loopP99, 1)} ms, max ${fmt(loopMax, 1)} ms (the server's own stalls, whatever the load generator measured)`, '—', '—'],
       ['(load average)', `${load0.map((l) => l.toFixed(2)).join(' ')} before the window, ${load1.map((l) => l.toFixed(2)).join(' ')} after`, '—', '—'],
     );
 
