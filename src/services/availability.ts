@@ -122,8 +122,10 @@ export class Availability {
     const downSince = this.downSince;
     if (!downSince) return;
     const { store } = this.db;
+    await store.markAlive(this.instanceId, this.startedAt, this.now());
+    // The outage ends when that write succeeded, not when the probe began: on SQLite it waits on
+    // the writer thread for up to the busy timeout while the lock is still held elsewhere.
     const now = this.now();
-    await store.markAlive(this.instanceId, this.startedAt, now);
     const moved = await store.rebaseSilence(now);
     await store.recordDowntime({ startedAt: downSince, endedAt: now, cause: 'DATABASE' });
     if (this.probeTimer) clearInterval(this.probeTimer);
