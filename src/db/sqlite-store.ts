@@ -236,9 +236,10 @@ class SqliteWriterThread {
    * returned to let it go on. Its requests wait meanwhile, as they would for the lock.
    */
   async hold(): Promise<() => void> {
-    const id = this.nextId;
-    const worker = this.worker;
+    const id = this.nextId; // the id request() gives this hold: the release names it
     await this.request<null>({ kind: 'hold' });
+    // The thread that granted it (request() may have replaced a dead one before sending).
+    const worker = this.worker;
     let released = false;
     return () => {
       if (released) return;
