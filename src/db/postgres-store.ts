@@ -88,7 +88,12 @@ export function createPostgresStore(pool: pg.Pool): FleetStore {
       },
       async touchKeys(keyIds, at) {
         if (keyIds.length === 0) return;
-        await client.query(`UPDATE api_keys SET "lastUsedAt" = $1 WHERE id = ANY($2::text[])`, [at, keyIds]);
+        // A key another instance's batch is touching right now is skipped (it writes about the same
+        // time): waiting for it deadlocked two instances' batches (test/history/rollup.test.ts, once).
+        await client.query(
+          `UPDATE api_keys SET "lastUsedAt" = $1 WHERE id IN (SELECT id FROM api_keys WHERE id = ANY($2::text[]) ORDER BY id FOR UPDATE SKIP LOCKED)`,
+          [at, keyIds],
+        );
       },
     };
   }
