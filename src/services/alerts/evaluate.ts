@@ -1,21 +1,13 @@
 // The alert state machine as a pure function: given a rule, the server as last seen, the stored
 // state and the silences in force, what (if anything) must change. The engine (engine.ts) commits
 // what this decides; keeping it pure keeps every rule of the issue testable in one place.
+import type { AlertStateRow } from '../../db/alert-store.ts';
 import type { ServerView } from '../views.ts';
 import type { AlertEventType, AlertMetric, AlertStateName } from './common.ts';
 import type { AlertRuleView } from './rules.ts';
 
-export interface StoredAlertState {
-  id: string;
-  state: AlertStateName;
-  seq: number;
-  since: Date;
-  value: number | null;
-  observed: string | null;
-  notified: boolean;
-  lastNotifiedAt: Date | null;
-  dueAt: Date | null;
-}
+/** An alert_states row as decisions read it (its rule and server are the caller's). */
+export type StoredAlertState = Omit<AlertStateRow, 'ruleId' | 'serverId' | 'state'> & { state: AlertStateName };
 
 /** A change to commit. `notify` puts a notification in the outbox for each of the rule's channels. */
 export interface Decision {
