@@ -12,10 +12,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString, getHeapSnapshot } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Agent, request } from 'node:http';
 import { insertBulkFleet } from '../test/helpers/bulk-fleet.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
-import { fmt, heartbeatBody } from './lib.ts';
+import { driveHeartbeats, fmt } from './lib.ts';
 
 const FLEET = Number(process.env.BENCH_HEAP_FLEET ?? 20_000);
 const TOKEN = 'bench-admin-token-0123456789';
@@ -37,31 +36,6 @@ async function start(dataDir: string): Promise<RunningServer> {
   await server.alerting.engine.start();
   await server.app.services.tags.ready();
   return server;
-}
-
-/** One heartbeat per member, 32 at a time, over keep-alive connections. */
-async function reportOnce(url: string, members: { key: string; identifier: string }[]): Promise<number> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 32 });
-  const { hostname, port } = new URL(url);
-  let refused = 0;
-  let next = 0;
-  const send = (member: { key: string; identifier: string }) =>
-    new Promise<void>((resolve, reject) => {
-      const body = heartbeatBody(member.identifier, 1_000_000); // uptime ahead of the written one: no reboot
-      const req = request({ agent, hostname, port, method: 'POST', path: '/monitor/server/heartbeat-v2', headers: { 'content-type': 'application/json', 'x-api-key': member.key } }, (res) => {
-        if (res.statusCode !== 200) refused++;
-        res.resume().on('end', resolve);
-      });
-      req.on('error', reject);
-      req.end(body);
-    });
-  await Promise.all(
-    Array.from({ length: 32 }, async () => {
-      while (next < members.length) await send(members[next++]!);
-    }),
-  );
-  agent.destroy();
-  return refused;
 }
 
 interface HeapNodeGroup {
@@ -103,7 +77,9 @@ export async function benchHeap(): Promise<void> {
     const members = insertBulkFleet(dataDir, FLEET, { withKeys: true, intervalSeconds: 3_600 });
     server = await start(dataDir);
     const loaded = await heapUsedAfterGc();
-    const refused = await reportOnce(server.url, members);
+    // One heartbeat per member (driveHeartbeats rotates over the fleet; its uptimes are ahead of the written ones: no reboot).
+    const report = await driveHeartbeats(server.url, members, { connections: 32, amount: members.length });
+    const refused = report.non2xx + report.errors;
     // Let the alert engine and the overview take the last events in.
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     await server.alerting.engine.idle();

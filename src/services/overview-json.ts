@@ -18,8 +18,6 @@ export interface RowSelection {
   agentFields?: { key: string; name: 'id' | 'name' | '__typename' }[];
 }
 
-type Part = (entry: FleetEntry, status: string) => string;
-
 const quote = (value: string) => JSON.stringify(value);
 /** Versions repeat across the fleet (and are shared strings in the index): quoted once each. */
 const quotedVersions = new Map<string, string>();
